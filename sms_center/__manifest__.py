@@ -1,0 +1,27 @@
+# Copyright 2026 Regency SMS Center contributors
+# License AGPL-3.0 or later (https://www.gnu.org/licenses/agpl).
+{
+    "name": "SMS Center",
+    "summary": "Public SMS information and complaint service: keywords, "
+    "inbound routing to helpdesk tickets, answers by SMS, gateways",
+    "version": "18.0.1.0.0",
+    "category": "Services/Helpdesk",
+    "website": "https://github.com/regency/sms_center",
+    "author": "Regency SMS Center contributors",
+    "license": "AGPL-3",
+    "application": True,
+    "installable": True,
+    "depends": [
+        "mail",
+        "sms",
+        "phone_validation",
+        "resource",
+        "website",
+        "helpdesk_mgmt",
+    ],
+    "external_dependencies": {
+        "python": ["phonenumbers", "requests"],
+    },
+    "data": [],
+    "demo": [],
+}
