@@ -22,6 +22,19 @@
     "external_dependencies": {
         "python": ["phonenumbers", "requests"],
     },
-    "data": [],
+    "data": [
+        "security/sms_center_security.xml",
+        "security/ir.model.access.csv",
+        "data/sms_center_data.xml",
+        "views/helpdesk_ticket_views.xml",
+        "views/sms_center_message_views.xml",
+        "views/sms_center_keyword_views.xml",
+        "views/sms_center_officer_views.xml",
+        "views/sms_center_gateway_views.xml",
+        "views/sms_center_reply_views.xml",
+        "views/res_config_settings_views.xml",
+        "views/website_templates.xml",
+        "views/sms_center_menus.xml",
+    ],
     "demo": [],
 }

@@ -1,0 +1,93 @@
+"""Classify and normalize SMS sender numbers (Indonesia by default).
+
+Gateways hand us senders as ``+6281234567890``, ``6281234567890``,
+``081234567890``, ``0812-3456-7890``, short codes (``3636``) or
+alphanumeric sender IDs (``TELKOMSEL``). Only real mobile/fixed numbers
+can receive replies; everything else is kept but never answered.
+"""
+
+import re
+from dataclasses import dataclass
+
+import phonenumbers
+
+DEFAULT_REGION = "ID"
+SHORT_CODE_MAX_DIGITS = 6
+
+KIND_NUMBER = "number"
+KIND_SHORT_CODE = "short_code"
+KIND_ALPHANUMERIC = "alphanumeric"
+KIND_INVALID = "invalid"
+
+_DIGITS_ONLY = re.compile(r"[\s\-().]")
+
+
+@dataclass(frozen=True)
+class Sender:
+    raw: str
+    kind: str
+    e164: str | None  # set only for KIND_NUMBER
+
+    @property
+    def can_receive_reply(self):
+        return self.kind == KIND_NUMBER
+
+
+def to_e164(number, region=DEFAULT_REGION):
+    """E.164 form of ``number`` or ``None`` when it is not a valid number.
+
+    ``62812...`` (international without ``+``) is accepted as well as the
+    national ``0812...`` and ``+62 812-...`` forms.
+    """
+    if not number:
+        return None
+    cleaned = _DIGITS_ONLY.sub("", str(number).strip())
+    if cleaned.startswith("00"):
+        cleaned = "+" + cleaned[2:]
+    candidates = [cleaned]
+    if cleaned.isdigit() and not cleaned.startswith("0"):
+        # "6281234..." is international without the plus sign.
+        candidates.insert(0, "+" + cleaned)
+    for candidate in candidates:
+        try:
+            parsed = phonenumbers.parse(candidate, region)
+        except phonenumbers.NumberParseException:
+            continue
+        if phonenumbers.is_valid_number(parsed):
+            return phonenumbers.format_number(
+                parsed, phonenumbers.PhoneNumberFormat.E164
+            )
+    return None
+
+
+def classify(raw, region=DEFAULT_REGION):
+    """Return a :class:`Sender` for a raw sender string."""
+    raw = (raw or "").strip()
+    cleaned = _DIGITS_ONLY.sub("", raw)
+    if not cleaned:
+        return Sender(raw, KIND_INVALID, None)
+    digits = cleaned.lstrip("+")
+    if digits.isdigit():
+        if len(digits) <= SHORT_CODE_MAX_DIGITS:
+            return Sender(raw, KIND_SHORT_CODE, None)
+        e164 = to_e164(cleaned, region)
+        return Sender(raw, KIND_NUMBER if e164 else KIND_INVALID, e164)
+    if re.fullmatch(r"[A-Za-z0-9 .&_\-]{1,16}", raw) and re.search("[A-Za-z]", raw):
+        return Sender(raw, KIND_ALPHANUMERIC, None)
+    return Sender(raw, KIND_INVALID, None)
+
+
+def mask(number):
+    """Mask a number for publication: ``+6281234567890`` -> ``0812****890``."""
+    if not number:
+        return ""
+    national = number
+    try:
+        parsed = phonenumbers.parse(number, DEFAULT_REGION)
+        if parsed.country_code == 62:
+            national = "0" + str(parsed.national_number)
+    except phonenumbers.NumberParseException:
+        national = number
+    if len(national) <= 7:
+        return national[:2] + "*" * max(len(national) - 2, 0)
+    return national[:4] + "*" * (len(national) - 7) + national[-3:]

@@ -1,0 +1,330 @@
+from odoo import api, fields, models, tools
+from odoo.exceptions import ValidationError
+
+from ..lib import keyword_parser
+from .sms_center_officer import normalize_sender_id, sender_id_warning
+
+
+class SmsCenterKeyword(models.Model):
+    """The first word of a citizen's SMS, owned by one unit (R2)."""
+
+    _name = "sms_center.keyword"
+    _description = "SMS Center Keyword"
+    _inherit = ["mail.thread"]
+    _order = "sequence, name"
+
+    name = fields.Char(
+        string="Keyword",
+        required=True,
+        tracking=True,
+        help="Short word citizens type first, e.g. DINKES. Stored in upper case; "
+        "matching ignores case.",
+    )
+    sequence = fields.Integer(default=10)
+    active = fields.Boolean(default=True, tracking=True)
+    description = fields.Char(
+        translate=True,
+        help="What citizens can send under this keyword; shown in the public "
+        "keyword list.",
+    )
+    team_id = fields.Many2one(
+        "helpdesk.ticket.team",
+        string="Unit",
+        required=True,
+        tracking=True,
+        ondelete="restrict",
+        index=True,
+    )
+    officer_ids = fields.Many2many(
+        "sms_center.officer",
+        "sms_center_keyword_officer_rel",
+        "keyword_id",
+        "officer_id",
+        string="Officers",
+        help="Officers who answer this keyword's inbox. New messages are assigned "
+        "to the first one.",
+    )
+    officer_user_ids = fields.Many2many(
+        "res.users",
+        compute="_compute_officer_user_ids",
+        search="_search_officer_user_ids",
+        string="Officer logins",
+    )
+    alias_ids = fields.One2many(
+        "sms_center.keyword.alias", "keyword_id", string="Aliases", copy=False
+    )
+    sender_id = fields.Char(
+        string="Sender ID",
+        tracking=True,
+        help="Alphanumeric sender ID for answers under this keyword. Empty: the "
+        "first officer's sender ID, then the gateway's default.",
+    )
+    sender_id_warning = fields.Char(compute="_compute_sender_id_warning")
+    ticket_ids = fields.One2many("helpdesk.ticket", "sms_keyword_id", string="Tickets")
+    open_ticket_count = fields.Integer(compute="_compute_ticket_counts")
+    ticket_count = fields.Integer(compute="_compute_ticket_counts")
+
+    @api.depends("officer_ids.user_id")
+    def _compute_officer_user_ids(self):
+        for keyword in self:
+            keyword.officer_user_ids = keyword.officer_ids.user_id
+
+    def _search_officer_user_ids(self, operator, value):
+        return [("officer_ids.user_id", operator, value)]
+
+    @api.depends("sender_id")
+    def _compute_sender_id_warning(self):
+        for keyword in self:
+            keyword.sender_id_warning = sender_id_warning(self.env, keyword.sender_id)
+
+    def _compute_ticket_counts(self):
+        Ticket = self.env["helpdesk.ticket"]
+        totals = dict(
+            Ticket._read_group(
+                [("sms_keyword_id", "in", self.ids)], ["sms_keyword_id"], ["__count"]
+            )
+        )
+        open_counts = dict(
+            Ticket._read_group(
+                [("sms_keyword_id", "in", self.ids), ("stage_id.closed", "=", False)],
+                ["sms_keyword_id"],
+                ["__count"],
+            )
+        )
+        for keyword in self:
+            keyword.ticket_count = totals.get(keyword, 0)
+            keyword.open_ticket_count = open_counts.get(keyword, 0)
+
+    def init(self):
+        # Case-insensitive uniqueness among active keywords, race-proof.
+        self.env.cr.execute(
+            """CREATE UNIQUE INDEX IF NOT EXISTS sms_center_keyword_name_active_uniq
+               ON sms_center_keyword (upper(name)) WHERE active"""
+        )
+
+    # ------------------------------------------------------------------
+    # CRUD
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _normalize_vals(self, vals):
+        if vals.get("name"):
+            vals["name"] = keyword_parser.normalize_keyword(vals["name"])
+        if "sender_id" in vals:
+            vals["sender_id"] = normalize_sender_id(self.env, vals["sender_id"])
+        return vals
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        keywords = super().create([self._normalize_vals(dict(v)) for v in vals_list])
+        keywords._sync_team_members()
+        self.env.registry.clear_cache()
+        return keywords
+
+    def write(self, vals):
+        res = super().write(self._normalize_vals(dict(vals)))
+        if {"officer_ids", "team_id"} & set(vals):
+            self._sync_team_members()
+        if {"name", "active", "alias_ids"} & set(vals):
+            self.env.registry.clear_cache()
+        return res
+
+    def unlink(self):
+        res = super().unlink()
+        self.env.registry.clear_cache()
+        return res
+
+    def _sync_team_members(self):
+        """Officers are members of their keyword's unit (helpdesk team)."""
+        for keyword in self:
+            missing = keyword.officer_ids.user_id - keyword.team_id.user_ids
+            if missing:
+                # sudo: administrators manage keywords; team membership follows.
+                keyword.team_id.sudo().user_ids = [fields.Command.link(u.id) for u in missing]
+
+    @api.constrains("name", "active")
+    def _check_name(self):
+        for keyword in self:
+            if not keyword_parser.is_valid_keyword(keyword.name):
+                raise ValidationError(
+                    self.env._(
+                        "%(keyword)s is not a valid keyword: use 2 to 20 letters or "
+                        "digits starting with a letter.",
+                        keyword=keyword.name,
+                    )
+                )
+        self._check_unique_tokens()
+
+    def _check_unique_tokens(self):
+        """Keywords and aliases share one case-insensitive namespace."""
+        active = self.filtered("active")
+        if not active:
+            return
+        self.env["sms_center.keyword"].flush_model()
+        self.env["sms_center.keyword.alias"].flush_model()
+        own = active.mapped("name") + active.alias_ids.mapped("name")
+        clashes = {token for token in own if own.count(token) > 1}
+        self.env.cr.execute(
+            """SELECT upper(k.name) FROM sms_center_keyword k
+                WHERE k.active AND k.id != ALL(%(ids)s) AND upper(k.name) = ANY(%(tokens)s)
+               UNION
+               SELECT upper(a.name) FROM sms_center_keyword_alias a
+                 JOIN sms_center_keyword k ON k.id = a.keyword_id
+                WHERE k.active AND k.id != ALL(%(ids)s) AND upper(a.name) = ANY(%(tokens)s)""",
+            {"ids": active.ids, "tokens": own},
+        )
+        clashes.update(row[0] for row in self.env.cr.fetchall())
+        if clashes:
+            raise ValidationError(
+                self.env._(
+                    "Keyword or alias already in use: %(tokens)s. Keywords and aliases "
+                    "must be unique (ignoring case) among active keywords.",
+                    tokens=", ".join(sorted(clashes)),
+                )
+            )
+
+    # ------------------------------------------------------------------
+    # Matching
+    # ------------------------------------------------------------------
+
+    @api.model
+    @tools.ormcache()
+    def _get_token_map(self):
+        """``{TOKEN: keyword_id}`` of active keywords and their aliases."""
+        self.env.cr.execute(
+            """SELECT upper(k.name), k.id FROM sms_center_keyword k WHERE k.active
+               UNION ALL
+               SELECT upper(a.name), a.keyword_id FROM sms_center_keyword_alias a
+               JOIN sms_center_keyword k ON k.id = a.keyword_id WHERE k.active"""
+        )
+        return dict(self.env.cr.fetchall())
+
+    @api.model
+    def _match(self, word):
+        """Active keyword whose name or alias equals ``word`` (any case)."""
+        keyword_id = self._get_token_map().get(keyword_parser.normalize_keyword(word))
+        return self.browse(keyword_id) if keyword_id else self.browse()
+
+    @api.model
+    def _suggest(self, word):
+        """Closest active keyword to a mistyped ``word`` (or empty)."""
+        token_map = self._get_token_map()
+        best = keyword_parser.suggest(word, token_map)
+        return self.browse(token_map[best]) if best else self.browse()
+
+    def _get_primary_officer(self):
+        self.ensure_one()
+        return self.officer_ids.filtered("active")[:1]
+
+    def _get_sender_id(self):
+        """Sender ID for answers: keyword, then first officer, else False."""
+        self.ensure_one()
+        return self.sender_id or self._get_primary_officer().sender_id or False
+
+    def _transfer(self, former, successor, note=False):
+        """Pass the keyword and its open tickets from ``former`` to ``successor``.
+
+        History stays on the tickets; the former officer stops following them
+        and, no longer holding the keyword, loses access to its inbox.
+        """
+        self.ensure_one()
+        Ticket = self.env["helpdesk.ticket"]
+        self.write(
+            {
+                "officer_ids": [
+                    fields.Command.unlink(former.id),
+                    fields.Command.link(successor.id),
+                ]
+            }
+        )
+        open_tickets = Ticket.search(
+            [
+                ("sms_keyword_id", "=", self.id),
+                ("stage_id.closed", "=", False),
+                ("user_id", "in", [former.user_id.id, False]),
+            ]
+        )
+        open_tickets.write({"user_id": successor.user_id.id})
+        # sudo: former officers may follow tickets of other units too; only
+        # this keyword's tickets are touched.
+        all_tickets = Ticket.sudo().search([("sms_keyword_id", "=", self.id)])
+        all_tickets.message_unsubscribe(partner_ids=former.user_id.partner_id.ids)
+        self.message_post(
+            body=self.env._(
+                "Keyword transferred from %(former)s to %(successor)s; %(count)s open "
+                "message(s) moved. %(note)s",
+                former=former.name,
+                successor=successor.name,
+                count=len(open_tickets),
+                note=note or "",
+            ),
+            subtype_xmlid="mail.mt_note",
+        )
+        return open_tickets
+
+    def action_open_transfer_wizard(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Transfer keyword %(keyword)s", keyword=self.name),
+            "res_model": "sms_center.keyword.transfer",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"default_keyword_id": self.id},
+        }
+
+    def action_view_tickets(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "sms_center.action_sms_ticket_all"
+        )
+        action["domain"] = [("sms_keyword_id", "=", self.id)]
+        action["context"] = {}
+        return action
+
+
+class SmsCenterKeywordAlias(models.Model):
+    """Another word that routes to the same keyword, e.g. KESEHATAN -> DINKES."""
+
+    _name = "sms_center.keyword.alias"
+    _description = "SMS Center Keyword Alias"
+    _order = "name"
+
+    name = fields.Char(string="Alias", required=True)
+    keyword_id = fields.Many2one(
+        "sms_center.keyword", required=True, ondelete="cascade", index=True
+    )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            if vals.get("name"):
+                vals["name"] = keyword_parser.normalize_keyword(vals["name"])
+        aliases = super().create(vals_list)
+        self.env.registry.clear_cache()
+        return aliases
+
+    def write(self, vals):
+        if vals.get("name"):
+            vals["name"] = keyword_parser.normalize_keyword(vals["name"])
+        res = super().write(vals)
+        self.env.registry.clear_cache()
+        return res
+
+    def unlink(self):
+        res = super().unlink()
+        self.env.registry.clear_cache()
+        return res
+
+    @api.constrains("name", "keyword_id")
+    def _check_name(self):
+        for alias in self:
+            if not keyword_parser.is_valid_keyword(alias.name):
+                raise ValidationError(
+                    self.env._(
+                        "%(alias)s is not a valid alias: use 2 to 20 letters or "
+                        "digits starting with a letter.",
+                        alias=alias.name,
+                    )
+                )
+        self.keyword_id._check_unique_tokens()

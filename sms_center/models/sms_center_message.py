@@ -1,0 +1,617 @@
+import logging
+from datetime import datetime, time, timedelta
+
+import psycopg2
+import pytz
+
+from odoo import api, fields, models
+from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.tools import plaintext2html
+
+from ..lib import gsm, keyword_parser, phone
+
+_logger = logging.getLogger(__name__)
+
+# Longest concatenated SMS: 255 parts of 153 GSM-7 characters.
+MAX_TEXT_LENGTH = 40000
+MAX_SENDER_LENGTH = 64
+# Fields that record what the citizen sent: nobody may change them (Pasal 11e).
+IMMUTABLE_FIELDS = (
+    "sender",
+    "text",
+    "received_at",
+    "recipient",
+    "gateway_id",
+    "gateway_message_id",
+)
+REGENCY_TZ = "Asia/Jakarta"
+
+
+class SmsCenterMessage(models.Model):
+    """One inbound SMS exactly as a citizen sent it (R3, R4, R11)."""
+
+    _name = "sms_center.message"
+    _description = "Inbound SMS"
+    _inherit = ["mail.thread", "sms_center.sms.status.mixin"]
+    _order = "received_at desc, id desc"
+    _rec_name = "display_name"
+
+    # --- what arrived (immutable) ---
+    sender = fields.Char(
+        string="Sender as received",
+        required=True,
+        readonly=True,
+        groups="sms_center.group_secretariat",
+        help="Sender exactly as the gateway gave it.",
+    )
+    sender_e164 = fields.Char(
+        string="Sender number",
+        readonly=True,
+        index="btree_not_null",
+        groups="sms_center.group_secretariat",
+    )
+    sender_masked = fields.Char(string="Sender", readonly=True)
+    sender_kind = fields.Selection(
+        [
+            (phone.KIND_NUMBER, "Phone number"),
+            (phone.KIND_SHORT_CODE, "Short code"),
+            (phone.KIND_ALPHANUMERIC, "Alphanumeric"),
+            (phone.KIND_INVALID, "Invalid"),
+        ],
+        readonly=True,
+    )
+    text = fields.Text(readonly=True, help="The SMS text exactly as received.")
+    recipient = fields.Char(
+        readonly=True, help="The center's number the SMS was sent to, if known."
+    )
+    received_at = fields.Datetime(required=True, readonly=True, index=True)
+    gateway_id = fields.Many2one(
+        "sms_center.gateway", readonly=True, ondelete="restrict", index="btree_not_null"
+    )
+    gateway_message_id = fields.Char(
+        readonly=True, help="Identifier given by the gateway; repeats are ignored."
+    )
+    # --- what the center made of it ---
+    keyword_text = fields.Char(string="First word", readonly=True)
+    keyword_id = fields.Many2one(
+        "sms_center.keyword", readonly=True, index="btree_not_null", ondelete="restrict"
+    )
+    team_id = fields.Many2one(related="keyword_id.team_id", string="Unit")
+    body = fields.Text(
+        string="Message", readonly=True, help="The text after the keyword."
+    )
+    state = fields.Selection(
+        [
+            ("routed", "In inbox"),
+            ("appended", "Added to open ticket"),
+            ("unknown", "Unknown keyword"),
+            ("rejected", "Cannot be answered"),
+        ],
+        readonly=True,
+        index=True,
+        tracking=True,
+    )
+    state_reason = fields.Char(string="Routing note", readonly=True)
+    ticket_id = fields.Many2one(
+        "helpdesk.ticket", readonly=True, index="btree_not_null", ondelete="set null"
+    )
+    partner_id = fields.Many2one("res.partner", string="Contact", readonly=True)
+    category_id = fields.Many2one(related="ticket_id.category_id", readonly=False)
+    # --- automatic reply to an unknown keyword (status via the mixin) ---
+    auto_reply_body = fields.Text(readonly=True)
+    auto_reply_at = fields.Datetime(readonly=True)
+    auto_reply_skipped = fields.Char(string="No automatic reply because", readonly=True)
+    # --- moderation by the secretariat (R11) ---
+    moderation_state = fields.Selection(
+        [
+            ("ok", "Substantive"),
+            ("spam", "Spam"),
+            ("not_substantive", "Not substantive"),
+            ("excluded", "Excluded from publication"),
+        ],
+        default="ok",
+        required=True,
+        tracking=True,
+        index=True,
+    )
+    moderation_reason = fields.Text(tracking=True)
+
+    _sql_constraints = [
+        (
+            "moderation_reason_required",
+            "CHECK(moderation_state = 'ok' OR moderation_reason IS NOT NULL)",
+            "A reason is required to mark a message as spam, not substantive or "
+            "excluded from publication.",
+        ),
+    ]
+
+    def init(self):
+        cr = self.env.cr
+        # Idempotency of receive(): one record per (gateway, gateway id).
+        cr.execute(
+            """CREATE UNIQUE INDEX IF NOT EXISTS sms_center_message_gateway_uniq
+               ON sms_center_message (COALESCE(gateway_id, 0), gateway_message_id)
+               WHERE gateway_message_id IS NOT NULL"""
+        )
+        # Auto-reply rate limit per number and day.
+        cr.execute(
+            """CREATE INDEX IF NOT EXISTS sms_center_message_auto_reply_idx
+               ON sms_center_message (sender_e164, auto_reply_at)
+               WHERE auto_reply_at IS NOT NULL"""
+        )
+        # The citizen's words cannot change, even through SQL (Pasal 11e).
+        cr.execute(
+            """CREATE OR REPLACE FUNCTION sms_center_message_immutable()
+               RETURNS trigger LANGUAGE plpgsql AS $$
+               BEGIN
+                 IF NEW.text IS DISTINCT FROM OLD.text
+                    OR NEW.sender IS DISTINCT FROM OLD.sender
+                    OR NEW.received_at IS DISTINCT FROM OLD.received_at
+                    OR NEW.recipient IS DISTINCT FROM OLD.recipient
+                    OR NEW.gateway_message_id IS DISTINCT FROM OLD.gateway_message_id
+                 THEN
+                   RAISE EXCEPTION 'sms_center: an inbound SMS cannot be altered'
+                     USING ERRCODE = 'integrity_constraint_violation';
+                 END IF;
+                 RETURN NEW;
+               END $$;
+               DROP TRIGGER IF EXISTS sms_center_message_immutable
+                 ON sms_center_message;
+               CREATE TRIGGER sms_center_message_immutable
+                 BEFORE UPDATE ON sms_center_message
+                 FOR EACH ROW EXECUTE FUNCTION sms_center_message_immutable();"""
+        )
+
+    @api.depends("keyword_text", "sender_masked", "received_at")
+    def _compute_display_name(self):
+        for message in self:
+            message.display_name = " ".join(
+                filter(None, [message.keyword_text, message.sender_masked])
+            ) or self.env._("SMS #%(id)s", id=message.id)
+
+    # ------------------------------------------------------------------
+    # Integrity
+    # ------------------------------------------------------------------
+
+    def write(self, vals):
+        changed = [f for f in IMMUTABLE_FIELDS if f in vals]
+        if changed:
+            for message in self.sudo():
+                for fname in changed:
+                    if message[fname] != message._fields[fname].convert_to_record(
+                        message._fields[fname].convert_to_cache(vals[fname], message),
+                        message,
+                    ):
+                        raise UserError(
+                            self.env._(
+                                "The sender and text of a citizen's SMS cannot be "
+                                "changed by anyone (Pasal 11e). Nothing was saved."
+                            )
+                        )
+        return super().write(vals)
+
+    def unlink(self):
+        raise UserError(
+            self.env._(
+                "Inbound SMS are a public record and cannot be deleted. Mark them as "
+                "spam or exclude them from publication instead."
+            )
+        )
+
+    # ------------------------------------------------------------------
+    # Public API: gateways call receive()
+    # ------------------------------------------------------------------
+
+    @api.model
+    def receive(
+        self,
+        sender,
+        text,
+        recipient=None,
+        received_at=None,
+        gateway=None,
+        gateway_message_id=None,
+    ):
+        """Store one inbound SMS durably and route it; return the record.
+
+        Idempotent on ``(gateway, gateway_message_id)``: a repeated call
+        returns the first record and creates nothing. ``sender`` may be in
+        any Indonesian or international form; the text is stored exactly as
+        received (NUL characters, which PostgreSQL cannot store, become
+        U+2400). Raises ``ValidationError`` for a missing sender or a text
+        longer than any concatenated SMS.
+        """
+        if not (self.env.su or self.env.user.has_group("sms_center.group_admin")):
+            raise AccessError(
+                self.env._("Only gateways and administrators can inject inbound SMS.")
+            )
+        # sudo: routing creates tickets and contacts in any unit on the
+        # gateway's behalf; access was checked just above.
+        Message = self.sudo()
+        gateway = Message._coerce_gateway(gateway)
+        gateway_message_id = (str(gateway_message_id).strip() or None) if (
+            gateway_message_id not in (None, False)
+        ) else None
+        if gateway_message_id:
+            existing = Message._find_duplicate(gateway, gateway_message_id)
+            if existing:
+                return existing.with_env(self.env)
+        vals = Message._prepare_receive_vals(
+            sender, text, recipient, received_at, gateway, gateway_message_id
+        )
+        try:
+            with self.env.cr.savepoint():
+                message = Message.create(vals)
+        except psycopg2.IntegrityError:
+            # A concurrent delivery of the same gateway message won the race.
+            existing = Message._find_duplicate(gateway, gateway_message_id)
+            if not existing:
+                raise
+            return existing.with_env(self.env)
+        message._route()
+        return message.with_env(self.env)
+
+    @api.model
+    def _coerce_gateway(self, gateway):
+        Gateway = self.env["sms_center.gateway"]
+        if not gateway:
+            return Gateway
+        if isinstance(gateway, models.BaseModel):
+            return gateway.sudo()
+        if isinstance(gateway, int):
+            return Gateway.browse(gateway).exists()
+        return Gateway.search([("code", "=", str(gateway))], limit=1)
+
+    @api.model
+    def _find_duplicate(self, gateway, gateway_message_id):
+        return self.search(
+            [("gateway_id", "=", gateway.id or False), ("gateway_message_id", "=", gateway_message_id)],
+            limit=1,
+        )
+
+    @api.model
+    def _prepare_receive_vals(
+        self, sender, text, recipient, received_at, gateway, gateway_message_id
+    ):
+        sender = self._coerce_str(sender).strip()
+        if not sender:
+            raise ValidationError(self.env._("An inbound SMS needs a sender."))
+        if len(sender) > MAX_SENDER_LENGTH:
+            raise ValidationError(
+                self.env._(
+                    "The sender %(sender)s… is longer than %(max)s characters.",
+                    sender=sender[:20],
+                    max=MAX_SENDER_LENGTH,
+                )
+            )
+        text = self._coerce_str(text).replace("\x00", "\u2400")
+        if len(text) > MAX_TEXT_LENGTH:
+            raise ValidationError(
+                self.env._(
+                    "The SMS text has %(length)s characters; at most %(max)s are "
+                    "accepted (255 concatenated parts).",
+                    length=len(text),
+                    max=MAX_TEXT_LENGTH,
+                )
+            )
+        classified = phone.classify(sender)
+        keyword_word, body = keyword_parser.parse(text)
+        return {
+            "sender": sender,
+            "sender_e164": classified.e164,
+            "sender_kind": classified.kind,
+            "sender_masked": phone.mask(classified.e164) if classified.e164 else sender,
+            "text": text,
+            "recipient": self._coerce_str(recipient).strip()[:MAX_SENDER_LENGTH] or False,
+            "received_at": self._coerce_datetime(received_at),
+            "gateway_id": gateway.id or False,
+            "gateway_message_id": gateway_message_id,
+            "keyword_text": keyword_word or False,
+            "body": body,
+        }
+
+    @api.model
+    def _coerce_str(self, value):
+        if value is None or value is False:
+            return ""
+        if isinstance(value, bytes):
+            return value.decode("utf-8", errors="replace")
+        return str(value)
+
+    @api.model
+    def _coerce_datetime(self, value):
+        """UTC naive datetime; aware values are converted, future ones clamped."""
+        now = fields.Datetime.now()
+        if not value:
+            return now
+        if isinstance(value, str):
+            try:
+                value = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+            except ValueError as exc:
+                raise ValidationError(
+                    self.env._("Unreadable reception time %(value)s.", value=value)
+                ) from exc
+        if isinstance(value, datetime) and value.tzinfo:
+            value = value.astimezone(pytz.utc).replace(tzinfo=None)
+        value = fields.Datetime.to_datetime(value)
+        # A modem with a wrong clock must not push deadlines into the future.
+        return min(value, now)
+
+    # ------------------------------------------------------------------
+    # Routing
+    # ------------------------------------------------------------------
+
+    def _route(self):
+        """Turn stored messages into tickets or automatic replies."""
+        Keyword = self.env["sms_center.keyword"]
+        for message in self:
+            keyword = Keyword._match(message.keyword_text) if message.keyword_text else Keyword
+            if message.sender_kind != phone.KIND_NUMBER:
+                message.write(
+                    {
+                        "keyword_id": keyword.id,
+                        "state": "rejected",
+                        "state_reason": self.env._(
+                            "The sender is not a phone number that can receive an "
+                            "answer (%(kind)s).",
+                            kind=dict(
+                                self._fields["sender_kind"]._description_selection(self.env)
+                            ).get(message.sender_kind),
+                        ),
+                    }
+                )
+                continue
+            if keyword:
+                message._route_to_keyword(keyword)
+            else:
+                message.write({"state": "unknown"})
+                message._send_unknown_keyword_reply()
+
+    def _route_to_keyword(self, keyword, manual=False):
+        self.ensure_one()
+        self._lock_number(self.sender_e164)
+        partner = self._find_or_create_partner(self.sender_e164)
+        vals = {"keyword_id": keyword.id, "partner_id": partner.id}
+        ticket = not manual and self._find_ticket_to_append(keyword, partner)
+        if ticket:
+            vals.update(ticket_id=ticket.id, state="appended")
+            self.write(vals)
+            ticket.message_post(
+                body=plaintext2html(self.text),
+                author_id=partner.id,
+                message_type="comment",
+                subtype_xmlid="mail.mt_note",
+            )
+            return ticket
+        ticket = self.env["helpdesk.ticket"].with_context(
+            mail_create_nolog=True,
+            mail_auto_subscribe_no_notify=True,
+        ).create(self._prepare_ticket_vals(keyword, partner))
+        vals.update(ticket_id=ticket.id, state="routed")
+        self.write(vals)
+        return ticket
+
+    def _prepare_ticket_vals(self, keyword, partner):
+        self.ensure_one()
+        officer = keyword._get_primary_officer()
+        summary = " ".join((self.body or "").split())
+        if len(summary) > 60:
+            summary = summary[:59] + "…"
+        return {
+            "name": f"{keyword.name}: {summary}" if summary else keyword.name,
+            "description": plaintext2html(self.text or ""),
+            "team_id": keyword.team_id.id,
+            "user_id": officer.user_id.id or False,
+            "partner_id": partner.id,
+            "partner_name": partner.name,
+            "channel_id": self.env.ref("sms_center.helpdesk_ticket_channel_sms").id,
+            "sms_keyword_id": keyword.id,
+            "sms_received_at": self.received_at,
+        }
+
+    def _find_ticket_to_append(self, keyword, partner):
+        """Open, unanswered ticket of the same number and keyword, if recent."""
+        window = int(
+            self.env["ir.config_parameter"].sudo().get_param(
+                "sms_center.append_window_minutes", 60
+            )
+            or 0
+        )
+        if window <= 0:
+            return self.env["helpdesk.ticket"]
+        return self.env["helpdesk.ticket"].search(
+            [
+                ("partner_id", "=", partner.id),
+                ("sms_keyword_id", "=", keyword.id),
+                ("sms_answered", "=", False),
+                ("stage_id.closed", "=", False),
+                ("sms_received_at", ">=", self.received_at - timedelta(minutes=window)),
+            ],
+            order="sms_received_at desc",
+            limit=1,
+        )
+
+    @api.model
+    def _lock_number(self, number):
+        """Serialize work per sender number (contact creation, rate limits)."""
+        self.env.cr.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"sms_center:{number}"])
+
+    @api.model
+    def _find_or_create_partner(self, e164):
+        Partner = self.env["res.partner"].with_context(active_test=False)
+        partner = Partner.search([("phone_sanitized", "=", e164)], order="id", limit=1)
+        if partner:
+            return partner
+        return Partner.create(
+            {
+                "name": self.env._("SMS %(number)s", number=phone.mask(e164)),
+                "mobile": e164,
+                "country_id": self.env.ref("base.id").id,
+                "sms_center_citizen": True,
+            }
+        )
+
+    # ------------------------------------------------------------------
+    # Unknown keyword: automatic reply (R4)
+    # ------------------------------------------------------------------
+
+    def _send_unknown_keyword_reply(self):
+        self.ensure_one()
+        skipped = self._auto_reply_blocked_reason()
+        if skipped:
+            self.write({"auto_reply_skipped": skipped})
+            return False
+        body = self._build_unknown_keyword_reply()
+        self.write({"auto_reply_body": body, "auto_reply_at": fields.Datetime.now()})
+        sms = self.env["sms.sms"]._sms_center_post(
+            self, body, self.sender_e164, sender_id=self.gateway_id.default_sender_id
+        )
+        self._sms_status_track(sms)
+        return sms
+
+    def _auto_reply_blocked_reason(self):
+        """Why no automatic reply may go to this sender (loop protection)."""
+        self.ensure_one()
+        if self.sender_kind != phone.KIND_NUMBER:
+            return self.env._("The sender is not a phone number.")
+        if self.sender_e164 in self.env["sms_center.gateway"]._get_center_numbers():
+            return self.env._("The sender is one of the center's own numbers.")
+        limit = int(
+            self.env["ir.config_parameter"].sudo().get_param(
+                "sms_center.auto_reply_daily_limit", 3
+            )
+        )
+        self._lock_number(self.sender_e164)
+        sent_today = self.search_count(
+            [
+                ("sender_e164", "=", self.sender_e164),
+                ("auto_reply_at", ">=", self._regency_day_start()),
+                ("id", "!=", self.id),
+            ]
+        )
+        if sent_today >= limit:
+            return self.env._(
+                "Daily limit of %(limit)s automatic replies to this number reached.",
+                limit=limit,
+            )
+        return False
+
+    @api.model
+    def _regency_day_start(self, now=None):
+        """Start of the current day in the regency's time zone, as UTC naive."""
+        tz = pytz.timezone(
+            self.env["ir.config_parameter"].sudo().get_param("sms_center.timezone")
+            or REGENCY_TZ
+        )
+        local_now = pytz.utc.localize(now or fields.Datetime.now()).astimezone(tz)
+        local_start = tz.localize(datetime.combine(local_now.date(), time.min))
+        return local_start.astimezone(pytz.utc).replace(tzinfo=None)
+
+    def _build_unknown_keyword_reply(self):
+        """Reply that fits one SMS: keyword list, or short form plus web address."""
+        self.ensure_one()
+        Keyword = self.env["sms_center.keyword"]
+        lang = self._get_citizen_lang()
+        env = self.with_context(lang=lang).env
+        keywords = Keyword.with_context(lang=lang).search([])
+        names = ", ".join(keywords.mapped("name"))
+        suggestion = Keyword._suggest(self.keyword_text) if self.keyword_text else Keyword
+        url = self.env["ir.config_parameter"].sudo().get_param(
+            "sms_center.public_keywords_url"
+        ) or self.env["ir.config_parameter"].sudo().get_param("web.base.url", "") + "/sms/keywords"
+        candidates = []
+        if suggestion:
+            hint = env._(
+                "Unknown keyword %(word)s. Did you mean %(keyword)s? Send: %(keyword)s "
+                "your message.",
+                word=self.keyword_text,
+                keyword=suggestion.name,
+            )
+            candidates += [
+                f"{hint} " + env._("Keywords: %(list)s", list=names),
+                f"{hint} " + env._("All keywords: %(url)s", url=url),
+                hint,
+            ]
+        candidates += [
+            env._("Unknown keyword. Send: KEYWORD your message. Keywords: %(list)s", list=names),
+            env._("Unknown keyword. Send: KEYWORD your message. Keyword list: %(url)s", url=url),
+            env._("Unknown keyword. Keyword list: %(url)s", url=url),
+        ]
+        for candidate in candidates:
+            if gsm.fits_one_sms(candidate):
+                return candidate
+        return candidates[-1][: gsm.UCS2_SINGLE_LIMIT]
+
+    @api.model
+    def _get_citizen_lang(self):
+        lang = self.env["ir.config_parameter"].sudo().get_param(
+            "sms_center.citizen_lang", "id_ID"
+        )
+        installed = dict(self.env["res.lang"].get_installed())
+        return lang if lang in installed else "en_US"
+
+    # ------------------------------------------------------------------
+    # Secretariat actions
+    # ------------------------------------------------------------------
+
+    def action_open_route_wizard(self):
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Route to a keyword"),
+            "res_model": "sms_center.message.route",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"default_message_ids": self.ids},
+        }
+
+    def action_open_moderation_wizard(self):
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Moderate SMS"),
+            "res_model": "sms_center.message.moderate",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"default_message_ids": self.ids},
+        }
+
+    def action_restore_moderation(self):
+        self._check_secretariat()
+        self.write({"moderation_state": "ok", "moderation_reason": False})
+
+    def _check_secretariat(self):
+        if not self.env.user.has_group("sms_center.group_secretariat"):
+            raise AccessError(
+                self.env._("Only the secretariat can moderate or route SMS by hand.")
+            )
+
+    def _route_manually(self, keyword):
+        """Secretariat routes an unmatched SMS to ``keyword`` (creates a ticket)."""
+        self._check_secretariat()
+        for message in self:
+            if message.state not in ("unknown",) or message.sudo().sender_kind != phone.KIND_NUMBER:
+                raise UserError(
+                    self.env._(
+                        "Only SMS with an unknown keyword from a phone number can be "
+                        "routed by hand (%(message)s).",
+                        message=message.display_name,
+                    )
+                )
+            # sudo: the ticket lands in the chosen unit, which the secretariat
+            # member routing it may not administer.
+            ticket = message.sudo()._route_to_keyword(keyword, manual=True)
+            message.message_post(
+                body=self.env._(
+                    "Routed by hand to %(keyword)s by %(user)s.",
+                    keyword=keyword.name,
+                    user=self.env.user.name,
+                ),
+                subtype_xmlid="mail.mt_note",
+            )
+            ticket.sudo().message_post(
+                body=self.env._(
+                    "Created by hand from an SMS with an unknown keyword by %(user)s.",
+                    user=self.env.user.name,
+                ),
+                subtype_xmlid="mail.mt_note",
+            )
+        return True

@@ -1,0 +1,67 @@
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+
+from ..lib import gsm
+
+
+class SmsCenterReply(models.Model):
+    """An officer's answer to a citizen, sent by SMS (R6, R7)."""
+
+    _name = "sms_center.reply"
+    _description = "SMS Answer"
+    _inherit = ["sms_center.sms.status.mixin"]
+    _order = "id desc"
+
+    ticket_id = fields.Many2one(
+        "helpdesk.ticket", required=True, readonly=True, index=True, ondelete="cascade"
+    )
+    keyword_id = fields.Many2one(related="ticket_id.sms_keyword_id", store=True, index=True)
+    author_id = fields.Many2one(
+        "res.users", string="Answered by", readonly=True, default=lambda self: self.env.user
+    )
+    body = fields.Text(string="Answer", required=True, readonly=True)
+    number = fields.Char(readonly=True, groups="sms_center.group_secretariat")
+    sender_id = fields.Char(string="Sender ID", readonly=True)
+    encoding = fields.Selection(
+        [("gsm7", "GSM-7"), ("ucs2", "Unicode (UCS-2)")], readonly=True
+    )
+    parts = fields.Integer(string="SMS parts", readonly=True)
+    mail_message_id = fields.Many2one("mail.message", readonly=True, ondelete="set null")
+    send_count = fields.Integer(string="Attempts by officers", readonly=True, default=0)
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            length = gsm.measure(vals.get("body") or "")
+            vals.setdefault("encoding", length.encoding)
+            vals.setdefault("parts", length.parts)
+        return super().create(vals_list)
+
+    def _send(self):
+        """Queue the answer as an SMS posted in the ticket's chatter."""
+        for reply in self:
+            # sudo: the citizen's number is hidden from officers (R5).
+            number = reply.sudo().number
+            sms = self.env["sms.sms"]._sms_center_post(
+                reply.ticket_id, reply.body, number, sender_id=reply.sender_id
+            )
+            # sudo: answers are read-only records for officers; only the
+            # sending machinery updates them.
+            reply.sudo().write(
+                {
+                    "mail_message_id": sms.mail_message_id.id,
+                    "send_count": reply.send_count + 1,
+                }
+            )
+            reply.sudo()._sms_status_track(sms)
+
+    def action_resend(self):
+        """Send a failed answer again (R7)."""
+        for reply in self:
+            if reply.sms_state != "failed":
+                raise UserError(
+                    self.env._("Only failed answers can be sent again.")
+                )
+            reply.ticket_id.check_access("write")
+        self._send()
+        return True

@@ -1,0 +1,94 @@
+from odoo import api, fields, models
+
+# sms.sms states (Odoo's queue) -> the three states officers see (R7).
+SMS_TO_CENTER_STATE = {
+    "outgoing": "pending",
+    "process": "pending",
+    "pending": "sent",  # accepted by the gateway ("Sent" in Odoo)
+    "sent": "sent",  # delivery report received ("Delivered" in Odoo)
+    "error": "failed",
+    "canceled": "failed",
+}
+
+
+class SmsCenterSmsStatusMixin(models.AbstractModel):
+    """Durable status of one SMS the center sent.
+
+    ``sms.sms`` rows are a queue that Odoo cleans up once sent; the records
+    inheriting this mixin (answers, auto-replies, reminders) keep the status
+    of their SMS for good, keyed by the SMS uuid.
+    """
+
+    _name = "sms_center.sms.status.mixin"
+    _description = "SMS Center Outgoing SMS Status"
+
+    sms_uuid = fields.Char(string="SMS UUID", index="btree_not_null", copy=False, readonly=True)
+    sms_state = fields.Selection(
+        [("pending", "Pending"), ("sent", "Sent"), ("failed", "Failed")],
+        string="SMS status",
+        copy=False,
+        readonly=True,
+        index=True,
+    )
+    sms_delivered = fields.Boolean(
+        string="Delivered", copy=False, readonly=True,
+        help="The gateway confirmed delivery to the phone.",
+    )
+    sms_failure_type = fields.Char(string="Failure type", copy=False, readonly=True)
+    sms_failure_reason = fields.Char(string="Failure reason", copy=False, readonly=True)
+    sms_status_date = fields.Datetime(string="Status date", copy=False, readonly=True)
+    sms_gateway_ref = fields.Char(
+        string="Gateway reference", copy=False, readonly=True, index="btree_not_null",
+        help="Message id given by the gateway; matches late delivery reports.",
+    )
+
+    @api.model
+    def _sms_status_models(self):
+        names = self.env.registry.descendants([self._name], "_inherit")
+        return [self.env[name] for name in names if not self.env[name]._abstract]
+
+    @api.model
+    def _sms_status_apply(self, uuids, values):
+        """Write status ``values`` on every record tracking one of ``uuids``."""
+        if not uuids:
+            return
+        for model in self._sms_status_models():
+            # sudo: status updates come from gateways and crons, not from users.
+            records = model.sudo().search([("sms_uuid", "in", list(uuids))])
+            if records:
+                records.write(values)
+
+    @api.model
+    def _sms_status_values(self, sms_state, failure_type=False, failure_reason=False):
+        state = SMS_TO_CENTER_STATE.get(sms_state, "pending")
+        values = {
+            "sms_state": state,
+            "sms_status_date": fields.Datetime.now(),
+            "sms_failure_type": failure_type if state == "failed" else False,
+            "sms_failure_reason": failure_reason if state == "failed" else False,
+        }
+        if sms_state == "sent":
+            values["sms_delivered"] = True
+        if state == "failed" and not failure_reason:
+            if sms_state == "canceled":
+                values["sms_failure_reason"] = self.env._("Cancelled before sending")
+            else:
+                labels = dict(
+                    self.env["sms.sms"]._fields["failure_type"]._description_selection(
+                        self.env
+                    )
+                )
+                values["sms_failure_reason"] = labels.get(failure_type) or failure_type
+        return values
+
+    def _sms_status_track(self, sms):
+        """Start tracking ``sms`` (an ``sms.sms`` record) on ``self``."""
+        self.ensure_one()
+        self.write(
+            dict(
+                self._sms_status_values(sms.state, sms.failure_type),
+                sms_uuid=sms.uuid,
+                sms_delivered=False,
+                sms_gateway_ref=False,
+            )
+        )

@@ -1,0 +1,4 @@
+from . import sms_center_reply_wizard
+from . import sms_center_keyword_transfer
+from . import sms_center_message_route
+from . import sms_center_message_moderate
