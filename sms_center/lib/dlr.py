@@ -11,6 +11,7 @@ here for the drivers' convenience.
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import NamedTuple
 
 from .gsm import count_parts, is_gsm7
 
@@ -20,6 +21,8 @@ __all__ = [
     "PENDING",
     "STATUSES",
     "DlrEvent",
+    "InboundSms",
+    "PayloadError",
     "SendResult",
     "aggregate_status",
     "count_parts",
@@ -37,6 +40,31 @@ FAILED = "failed"
 
 STATUSES = (DELIVERED, PENDING, FAILED)
 _FINAL = frozenset({DELIVERED, FAILED})
+
+
+class PayloadError(ValueError):
+    """An inbound or delivery-report payload cannot be understood.
+
+    ``reason`` is short and safe to return in a 400 answer.
+    """
+
+    def __init__(self, reason):
+        super().__init__(reason)
+        self.reason = reason
+
+
+class InboundSms(NamedTuple):
+    """An inbound SMS as a webhook gateway reports it (already reassembled).
+
+    A plain 5-tuple ``(sender, text, recipient, received_at,
+    gateway_message_id)`` with names; ``received_at`` is UTC-aware.
+    """
+
+    sender: str
+    text: str
+    recipient: str | None
+    received_at: datetime
+    gateway_message_id: str | None
 
 
 @dataclass(frozen=True)
