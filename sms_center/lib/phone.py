@@ -89,5 +89,6 @@ def mask(number):
     except phonenumbers.NumberParseException:
         national = number
     if len(national) <= 7:
-        return national[:2] + "*" * max(len(national) - 2, 0)
-    return national[:4] + "*" * (len(national) - 7) + national[-3:]
+        return national[:2] + "****"
+    # A fixed number of stars hides the length of the number as well.
+    return national[:4] + "****" + national[-3:]

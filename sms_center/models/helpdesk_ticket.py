@@ -23,9 +23,15 @@ class HelpdeskTicket(models.Model):
     )
     sms_sender_masked = fields.Char(string="Citizen", readonly=True)
     sms_received_at = fields.Datetime(string="Received", readonly=True, index=True)
-    sms_answered = fields.Boolean(string="Answered", readonly=True, index=True, copy=False)
-    sms_first_answer_at = fields.Datetime(string="First answer", readonly=True, copy=False)
-    sms_answer_count = fields.Integer(compute="_compute_sms_answer_count", string="Answers sent")
+    sms_answered = fields.Boolean(
+        string="Answered", readonly=True, index=True, copy=False
+    )
+    sms_first_answer_at = fields.Datetime(
+        string="First answer", readonly=True, copy=False
+    )
+    sms_answer_count = fields.Integer(
+        compute="_compute_sms_answer_count", string="Answers sent"
+    )
     sms_last_reply_state = fields.Selection(
         related="sms_reply_ids.sms_state", string="Last answer status"
     )
@@ -51,7 +57,8 @@ class HelpdeskTicket(models.Model):
     def _compute_sms_publication_excluded(self):
         for ticket in self:
             ticket.sms_publication_excluded = any(
-                state != "ok" for state in ticket.sms_message_ids.mapped("moderation_state")
+                state != "ok"
+                for state in ticket.sms_message_ids.mapped("moderation_state")
             )
 
     def write(self, vals):

@@ -69,7 +69,11 @@ class SmsCenterGateway(models.Model):
     @tools.ormcache()
     def _get_center_numbers(self):
         """E.164 numbers that belong to the center itself (loop protection)."""
-        raw = self.env["ir.config_parameter"].sudo().get_param("sms_center.center_numbers", "")
+        raw = (
+            self.env["ir.config_parameter"]
+            .sudo()
+            .get_param("sms_center.center_numbers", "")
+        )
         # sudo: loop protection needs every gateway, whoever triggers routing.
         for gateway in self.sudo().search([]):
             raw += "," + (gateway.receiving_numbers or "")

@@ -1,4 +1,4 @@
-from odoo import api, fields, models, tools
+from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
 from ..lib import keyword_parser
@@ -96,7 +96,8 @@ class SmsCenterKeyword(models.Model):
             keyword.open_ticket_count = open_counts.get(keyword, 0)
 
     def init(self):
-        # Case-insensitive uniqueness among active keywords, race-proof.
+        # Case-insensitive uniqueness among active keywords, race-proof; also
+        # the index of every inbound SMS lookup.
         self.env.cr.execute(
             """CREATE UNIQUE INDEX IF NOT EXISTS sms_center_keyword_name_active_uniq
                ON sms_center_keyword (upper(name)) WHERE active"""
@@ -116,22 +117,32 @@ class SmsCenterKeyword(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
-        keywords = super().create([self._normalize_vals(dict(v)) for v in vals_list])
+        vals_list = [self._normalize_vals(dict(v)) for v in vals_list]
+        self._check_tokens_available(
+            [v["name"] for v in vals_list if v.get("name") and v.get("active", True)]
+            + [
+                keyword_parser.normalize_keyword(cmd[2]["name"])
+                for v in vals_list
+                if v.get("active", True)
+                for cmd in v.get("alias_ids") or []
+                if cmd[0] == 0 and cmd[2].get("name")
+            ]
+        )
+        keywords = super().create(vals_list)
         keywords._sync_team_members()
-        self.env.registry.clear_cache()
         return keywords
 
     def write(self, vals):
-        res = super().write(self._normalize_vals(dict(vals)))
+        vals = self._normalize_vals(dict(vals))
+        if vals.get("name") or vals.get("active"):
+            for keyword in self:
+                names = [vals.get("name") or keyword.name]
+                if vals.get("active"):
+                    names += keyword.alias_ids.mapped("name")
+                keyword._check_tokens_available(names, exclude=keyword)
+        res = super().write(vals)
         if {"officer_ids", "team_id"} & set(vals):
             self._sync_team_members()
-        if {"name", "active", "alias_ids"} & set(vals):
-            self.env.registry.clear_cache()
-        return res
-
-    def unlink(self):
-        res = super().unlink()
-        self.env.registry.clear_cache()
         return res
 
     def _sync_team_members(self):
@@ -140,7 +151,9 @@ class SmsCenterKeyword(models.Model):
             missing = keyword.officer_ids.user_id - keyword.team_id.user_ids
             if missing:
                 # sudo: administrators manage keywords; team membership follows.
-                keyword.team_id.sudo().user_ids = [fields.Command.link(u.id) for u in missing]
+                keyword.team_id.sudo().user_ids = [
+                    fields.Command.link(u.id) for u in missing
+                ]
 
     @api.constrains("name", "active")
     def _check_name(self):
@@ -155,55 +168,77 @@ class SmsCenterKeyword(models.Model):
                 )
         self._check_unique_tokens()
 
-    def _check_unique_tokens(self):
-        """Keywords and aliases share one case-insensitive namespace."""
-        active = self.filtered("active")
-        if not active:
+    @api.model
+    def _check_tokens_available(self, tokens, exclude=None):
+        """Refuse, with a clear message, tokens already used by another active
+        keyword. The unique index still guards against concurrent saves."""
+        tokens = [t for t in tokens if t]
+        if not tokens:
             return
-        self.env["sms_center.keyword"].flush_model()
-        self.env["sms_center.keyword.alias"].flush_model()
-        own = active.mapped("name") + active.alias_ids.mapped("name")
-        clashes = {token for token in own if own.count(token) > 1}
-        self.env.cr.execute(
-            """SELECT upper(k.name) FROM sms_center_keyword k
-                WHERE k.active AND k.id != ALL(%(ids)s) AND upper(k.name) = ANY(%(tokens)s)
-               UNION
-               SELECT upper(a.name) FROM sms_center_keyword_alias a
-                 JOIN sms_center_keyword k ON k.id = a.keyword_id
-                WHERE k.active AND k.id != ALL(%(ids)s) AND upper(a.name) = ANY(%(tokens)s)""",
-            {"ids": active.ids, "tokens": own},
-        )
-        clashes.update(row[0] for row in self.env.cr.fetchall())
-        if clashes:
+        duplicates = {t for t in tokens if tokens.count(t) > 1}
+        excluded = exclude.ids if exclude else []
+        taken = {
+            token
+            for token, keyword_id in self._get_token_rows()
+            if token in tokens and keyword_id not in excluded
+        }
+        if duplicates | taken:
             raise ValidationError(
                 self.env._(
                     "Keyword or alias already in use: %(tokens)s. Keywords and aliases "
                     "must be unique (ignoring case) among active keywords.",
-                    tokens=", ".join(sorted(clashes)),
+                    tokens=", ".join(sorted(duplicates | taken)),
                 )
             )
+
+    def _check_unique_tokens(self):
+        """Keywords and aliases share one case-insensitive namespace."""
+        active = self.filtered("active")
+        own = active.mapped("name") + active.alias_ids.mapped("name")
+        self._check_tokens_available(own, exclude=active)
 
     # ------------------------------------------------------------------
     # Matching
     # ------------------------------------------------------------------
 
     @api.model
-    @tools.ormcache()
     def _get_token_map(self):
         """``{TOKEN: keyword_id}`` of active keywords and their aliases."""
+        return dict(self._get_token_rows())
+
+    @api.model
+    def _get_token_rows(self):
+        """``[(TOKEN, keyword_id)]`` of active keywords and their aliases."""
+        self.env["sms_center.keyword"].flush_model(["name", "active"])
+        self.env["sms_center.keyword.alias"].flush_model(["name", "keyword_id"])
         self.env.cr.execute(
             """SELECT upper(k.name), k.id FROM sms_center_keyword k WHERE k.active
                UNION ALL
                SELECT upper(a.name), a.keyword_id FROM sms_center_keyword_alias a
                JOIN sms_center_keyword k ON k.id = a.keyword_id WHERE k.active"""
         )
-        return dict(self.env.cr.fetchall())
+        return self.env.cr.fetchall()
 
     @api.model
     def _match(self, word):
         """Active keyword whose name or alias equals ``word`` (any case)."""
-        keyword_id = self._get_token_map().get(keyword_parser.normalize_keyword(word))
-        return self.browse(keyword_id) if keyword_id else self.browse()
+        token = keyword_parser.normalize_keyword(word)
+        if not token:
+            return self.browse()
+        self.env["sms_center.keyword"].flush_model(["name", "active"])
+        self.env["sms_center.keyword.alias"].flush_model(["name", "keyword_id"])
+        # Both lookups use the upper(name) indexes.
+        self.env.cr.execute(
+            """SELECT id FROM sms_center_keyword WHERE active AND upper(name) = %(t)s
+               UNION ALL
+               SELECT a.keyword_id FROM sms_center_keyword_alias a
+                 JOIN sms_center_keyword k ON k.id = a.keyword_id
+                WHERE k.active AND upper(a.name) = %(t)s
+               LIMIT 1""",
+            {"t": token},
+        )
+        row = self.env.cr.fetchone()
+        return self.browse(row[0]) if row else self.browse()
 
     @api.model
     def _suggest(self, word):
@@ -291,6 +326,13 @@ class SmsCenterKeywordAlias(models.Model):
     _order = "name"
 
     name = fields.Char(string="Alias", required=True)
+
+    def init(self):
+        self.env.cr.execute(
+            """CREATE INDEX IF NOT EXISTS sms_center_keyword_alias_upper_name_idx
+               ON sms_center_keyword_alias (upper(name))"""
+        )
+
     keyword_id = fields.Many2one(
         "sms_center.keyword", required=True, ondelete="cascade", index=True
     )
@@ -300,21 +342,12 @@ class SmsCenterKeywordAlias(models.Model):
         for vals in vals_list:
             if vals.get("name"):
                 vals["name"] = keyword_parser.normalize_keyword(vals["name"])
-        aliases = super().create(vals_list)
-        self.env.registry.clear_cache()
-        return aliases
+        return super().create(vals_list)
 
     def write(self, vals):
         if vals.get("name"):
             vals["name"] = keyword_parser.normalize_keyword(vals["name"])
-        res = super().write(vals)
-        self.env.registry.clear_cache()
-        return res
-
-    def unlink(self):
-        res = super().unlink()
-        self.env.registry.clear_cache()
-        return res
+        return super().write(vals)
 
     @api.constrains("name", "keyword_id")
     def _check_name(self):

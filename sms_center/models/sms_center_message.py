@@ -229,9 +229,11 @@ class SmsCenterMessage(models.Model):
         # gateway's behalf; access was checked just above.
         Message = self.sudo()
         gateway = Message._coerce_gateway(gateway)
-        gateway_message_id = (str(gateway_message_id).strip() or None) if (
-            gateway_message_id not in (None, False)
-        ) else None
+        gateway_message_id = (
+            (str(gateway_message_id).strip() or None)
+            if (gateway_message_id not in (None, False))
+            else None
+        )
         if gateway_message_id:
             existing = Message._find_duplicate(gateway, gateway_message_id)
             if existing:
@@ -265,7 +267,10 @@ class SmsCenterMessage(models.Model):
     @api.model
     def _find_duplicate(self, gateway, gateway_message_id):
         return self.search(
-            [("gateway_id", "=", gateway.id or False), ("gateway_message_id", "=", gateway_message_id)],
+            [
+                ("gateway_id", "=", gateway.id or False),
+                ("gateway_message_id", "=", gateway_message_id),
+            ],
             limit=1,
         )
 
@@ -302,7 +307,8 @@ class SmsCenterMessage(models.Model):
             "sender_kind": classified.kind,
             "sender_masked": phone.mask(classified.e164) if classified.e164 else sender,
             "text": text,
-            "recipient": self._coerce_str(recipient).strip()[:MAX_SENDER_LENGTH] or False,
+            "recipient": self._coerce_str(recipient).strip()[:MAX_SENDER_LENGTH]
+            or False,
             "received_at": self._coerce_datetime(received_at),
             "gateway_id": gateway.id or False,
             "gateway_message_id": gateway_message_id,
@@ -345,7 +351,11 @@ class SmsCenterMessage(models.Model):
         """Turn stored messages into tickets or automatic replies."""
         Keyword = self.env["sms_center.keyword"]
         for message in self:
-            keyword = Keyword._match(message.keyword_text) if message.keyword_text else Keyword
+            keyword = (
+                Keyword._match(message.keyword_text)
+                if message.keyword_text
+                else Keyword
+            )
             if message.sender_kind != phone.KIND_NUMBER:
                 message.write(
                     {
@@ -355,7 +365,9 @@ class SmsCenterMessage(models.Model):
                             "The sender is not a phone number that can receive an "
                             "answer (%(kind)s).",
                             kind=dict(
-                                self._fields["sender_kind"]._description_selection(self.env)
+                                self._fields["sender_kind"]._description_selection(
+                                    self.env
+                                )
                             ).get(message.sender_kind),
                         ),
                     }
@@ -383,10 +395,14 @@ class SmsCenterMessage(models.Model):
                 subtype_xmlid="mail.mt_note",
             )
             return ticket
-        ticket = self.env["helpdesk.ticket"].with_context(
-            mail_create_nolog=True,
-            mail_auto_subscribe_no_notify=True,
-        ).create(self._prepare_ticket_vals(keyword, partner))
+        ticket = (
+            self.env["helpdesk.ticket"]
+            .with_context(
+                mail_create_nolog=True,
+                mail_auto_subscribe_no_notify=True,
+            )
+            .create(self._prepare_ticket_vals(keyword, partner))
+        )
         vals.update(ticket_id=ticket.id, state="routed")
         self.write(vals)
         return ticket
@@ -404,6 +420,7 @@ class SmsCenterMessage(models.Model):
             "user_id": officer.user_id.id or False,
             "partner_id": partner.id,
             "partner_name": partner.name,
+            "sms_sender_masked": self.sender_masked,
             "channel_id": self.env.ref("sms_center.helpdesk_ticket_channel_sms").id,
             "sms_keyword_id": keyword.id,
             "sms_received_at": self.received_at,
@@ -412,9 +429,9 @@ class SmsCenterMessage(models.Model):
     def _find_ticket_to_append(self, keyword, partner):
         """Open, unanswered ticket of the same number and keyword, if recent."""
         window = int(
-            self.env["ir.config_parameter"].sudo().get_param(
-                "sms_center.append_window_minutes", 60
-            )
+            self.env["ir.config_parameter"]
+            .sudo()
+            .get_param("sms_center.append_window_minutes", 60)
             or 0
         )
         if window <= 0:
@@ -434,7 +451,9 @@ class SmsCenterMessage(models.Model):
     @api.model
     def _lock_number(self, number):
         """Serialize work per sender number (contact creation, rate limits)."""
-        self.env.cr.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"sms_center:{number}"])
+        self.env.cr.execute(
+            "SELECT pg_advisory_xact_lock(hashtext(%s))", [f"sms_center:{number}"]
+        )
 
     @api.model
     def _find_or_create_partner(self, e164):
@@ -477,9 +496,9 @@ class SmsCenterMessage(models.Model):
         if self.sender_e164 in self.env["sms_center.gateway"]._get_center_numbers():
             return self.env._("The sender is one of the center's own numbers.")
         limit = int(
-            self.env["ir.config_parameter"].sudo().get_param(
-                "sms_center.auto_reply_daily_limit", 3
-            )
+            self.env["ir.config_parameter"]
+            .sudo()
+            .get_param("sms_center.auto_reply_daily_limit", 3)
         )
         self._lock_number(self.sender_e164)
         sent_today = self.search_count(
@@ -515,10 +534,16 @@ class SmsCenterMessage(models.Model):
         env = self.with_context(lang=lang).env
         keywords = Keyword.with_context(lang=lang).search([])
         names = ", ".join(keywords.mapped("name"))
-        suggestion = Keyword._suggest(self.keyword_text) if self.keyword_text else Keyword
-        url = self.env["ir.config_parameter"].sudo().get_param(
-            "sms_center.public_keywords_url"
-        ) or self.env["ir.config_parameter"].sudo().get_param("web.base.url", "") + "/sms/keywords"
+        suggestion = (
+            Keyword._suggest(self.keyword_text) if self.keyword_text else Keyword
+        )
+        url = (
+            self.env["ir.config_parameter"]
+            .sudo()
+            .get_param("sms_center.public_keywords_url")
+            or self.env["ir.config_parameter"].sudo().get_param("web.base.url", "")
+            + "/sms/keywords"
+        )
         candidates = []
         if suggestion:
             hint = env._(
@@ -533,8 +558,14 @@ class SmsCenterMessage(models.Model):
                 hint,
             ]
         candidates += [
-            env._("Unknown keyword. Send: KEYWORD your message. Keywords: %(list)s", list=names),
-            env._("Unknown keyword. Send: KEYWORD your message. Keyword list: %(url)s", url=url),
+            env._(
+                "Unknown keyword. Send: KEYWORD your message. Keywords: %(list)s",
+                list=names,
+            ),
+            env._(
+                "Unknown keyword. Send: KEYWORD your message. Keyword list: %(url)s",
+                url=url,
+            ),
             env._("Unknown keyword. Keyword list: %(url)s", url=url),
         ]
         for candidate in candidates:
@@ -544,8 +575,10 @@ class SmsCenterMessage(models.Model):
 
     @api.model
     def _get_citizen_lang(self):
-        lang = self.env["ir.config_parameter"].sudo().get_param(
-            "sms_center.citizen_lang", "id_ID"
+        lang = (
+            self.env["ir.config_parameter"]
+            .sudo()
+            .get_param("sms_center.citizen_lang", "id_ID")
         )
         installed = dict(self.env["res.lang"].get_installed())
         return lang if lang in installed else "en_US"
@@ -588,7 +621,10 @@ class SmsCenterMessage(models.Model):
         """Secretariat routes an unmatched SMS to ``keyword`` (creates a ticket)."""
         self._check_secretariat()
         for message in self:
-            if message.state not in ("unknown",) or message.sudo().sender_kind != phone.KIND_NUMBER:
+            if (
+                message.state not in ("unknown",)
+                or message.sudo().sender_kind != phone.KIND_NUMBER
+            ):
                 raise UserError(
                     self.env._(
                         "Only SMS with an unknown keyword from a phone number can be "

@@ -97,7 +97,11 @@ class SmsCenterOfficer(models.Model):
     )
 
     _sql_constraints = [
-        ("user_unique", "unique(user_id)", "This login already has an officer profile."),
+        (
+            "user_unique",
+            "unique(user_id)",
+            "This login already has an officer profile.",
+        ),
     ]
 
     @api.depends("notification_mobile")
@@ -138,7 +142,9 @@ class SmsCenterOfficer(models.Model):
     def _onchange_sender_id(self):
         warning = sender_id_warning(self.env, self.sender_id)
         if warning:
-            return {"warning": {"title": self.env._("Long sender ID"), "message": warning}}
+            return {
+                "warning": {"title": self.env._("Long sender ID"), "message": warning}
+            }
 
     def _get_sender_id(self):
         self.ensure_one()

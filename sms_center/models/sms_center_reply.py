@@ -15,9 +15,14 @@ class SmsCenterReply(models.Model):
     ticket_id = fields.Many2one(
         "helpdesk.ticket", required=True, readonly=True, index=True, ondelete="cascade"
     )
-    keyword_id = fields.Many2one(related="ticket_id.sms_keyword_id", store=True, index=True)
+    keyword_id = fields.Many2one(
+        related="ticket_id.sms_keyword_id", store=True, index=True
+    )
     author_id = fields.Many2one(
-        "res.users", string="Answered by", readonly=True, default=lambda self: self.env.user
+        "res.users",
+        string="Answered by",
+        readonly=True,
+        default=lambda self: self.env.user,
     )
     body = fields.Text(string="Answer", required=True, readonly=True)
     number = fields.Char(readonly=True, groups="sms_center.group_secretariat")
@@ -26,7 +31,9 @@ class SmsCenterReply(models.Model):
         [("gsm7", "GSM-7"), ("ucs2", "Unicode (UCS-2)")], readonly=True
     )
     parts = fields.Integer(string="SMS parts", readonly=True)
-    mail_message_id = fields.Many2one("mail.message", readonly=True, ondelete="set null")
+    mail_message_id = fields.Many2one(
+        "mail.message", readonly=True, ondelete="set null"
+    )
     send_count = fields.Integer(string="Attempts by officers", readonly=True, default=0)
 
     @api.model_create_multi
@@ -59,9 +66,7 @@ class SmsCenterReply(models.Model):
         """Send a failed answer again (R7)."""
         for reply in self:
             if reply.sms_state != "failed":
-                raise UserError(
-                    self.env._("Only failed answers can be sent again.")
-                )
+                raise UserError(self.env._("Only failed answers can be sent again."))
             reply.ticket_id.check_access("write")
         self._send()
         return True

@@ -22,7 +22,9 @@ class SmsCenterSmsStatusMixin(models.AbstractModel):
     _name = "sms_center.sms.status.mixin"
     _description = "SMS Center Outgoing SMS Status"
 
-    sms_uuid = fields.Char(string="SMS UUID", index="btree_not_null", copy=False, readonly=True)
+    sms_uuid = fields.Char(
+        string="SMS UUID", index="btree_not_null", copy=False, readonly=True
+    )
     sms_state = fields.Selection(
         [("pending", "Pending"), ("sent", "Sent"), ("failed", "Failed")],
         string="SMS status",
@@ -31,14 +33,19 @@ class SmsCenterSmsStatusMixin(models.AbstractModel):
         index=True,
     )
     sms_delivered = fields.Boolean(
-        string="Delivered", copy=False, readonly=True,
+        string="Delivered",
+        copy=False,
+        readonly=True,
         help="The gateway confirmed delivery to the phone.",
     )
     sms_failure_type = fields.Char(string="Failure type", copy=False, readonly=True)
     sms_failure_reason = fields.Char(string="Failure reason", copy=False, readonly=True)
     sms_status_date = fields.Datetime(string="Status date", copy=False, readonly=True)
     sms_gateway_ref = fields.Char(
-        string="Gateway reference", copy=False, readonly=True, index="btree_not_null",
+        string="Gateway reference",
+        copy=False,
+        readonly=True,
+        index="btree_not_null",
         help="Message id given by the gateway; matches late delivery reports.",
     )
 
@@ -74,9 +81,9 @@ class SmsCenterSmsStatusMixin(models.AbstractModel):
                 values["sms_failure_reason"] = self.env._("Cancelled before sending")
             else:
                 labels = dict(
-                    self.env["sms.sms"]._fields["failure_type"]._description_selection(
-                        self.env
-                    )
+                    self.env["sms.sms"]
+                    ._fields["failure_type"]
+                    ._description_selection(self.env)
                 )
                 values["sms_failure_reason"] = labels.get(failure_type) or failure_type
         return values

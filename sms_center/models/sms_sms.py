@@ -14,7 +14,9 @@ class SmsSms(models.Model):
         sms = super().create(vals_list)
         sender = self.env.context.get("sms_center_sender_id")
         if sender:
-            sms.filtered(lambda s: not s.sms_center_sender_id).sms_center_sender_id = sender
+            sms.filtered(
+                lambda s: not s.sms_center_sender_id
+            ).sms_center_sender_id = sender
         return sms
 
     def write(self, vals):
@@ -38,7 +40,9 @@ class SmsSms(models.Model):
     @api.model
     def _sms_center_trigger_queue(self):
         """Ask the SMS queue cron to run as soon as this transaction commits."""
-        cron = self.env.ref("sms.ir_cron_sms_scheduler_action", raise_if_not_found=False)
+        cron = self.env.ref(
+            "sms.ir_cron_sms_scheduler_action", raise_if_not_found=False
+        )
         if cron:
             cron.sudo()._trigger()
 
@@ -65,6 +69,8 @@ class SmsSms(models.Model):
             email_from=email_from,
         )
         # sudo: sms.sms is a technical queue only system users can read.
-        sms = self.sudo().search([("mail_message_id", "=", message.id)], order="id desc", limit=1)
+        sms = self.sudo().search(
+            [("mail_message_id", "=", message.id)], order="id desc", limit=1
+        )
         self._sms_center_trigger_queue()
         return sms

@@ -27,6 +27,9 @@ class SmsCenterMessageModerate(models.TransientModel):
         self.ensure_one()
         self.message_ids._check_secretariat()
         self.message_ids.write(
-            {"moderation_state": self.moderation_state, "moderation_reason": self.reason}
+            {
+                "moderation_state": self.moderation_state,
+                "moderation_reason": self.reason,
+            }
         )
         return {"type": "ir.actions.act_window_close"}

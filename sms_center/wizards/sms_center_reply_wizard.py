@@ -37,7 +37,8 @@ class SmsCenterReplyWizard(models.TransientModel):
             wizard.char_count = length.units
             wizard.part_count = length.parts
             wizard.length_info = self.env._(
-                "%(chars)s characters, %(parts)s SMS (%(encoding)s, %(per_part)s per SMS)",
+                "%(chars)s characters, %(parts)s SMS "
+                "(%(encoding)s, %(per_part)s per SMS)",
                 chars=length.units,
                 parts=length.parts,
                 encoding="GSM-7" if length.encoding == "gsm7" else "Unicode",
@@ -53,19 +54,21 @@ class SmsCenterReplyWizard(models.TransientModel):
             raise UserError(self.env._("Write an answer before sending."))
         number = ticket._sms_center_citizen_number()
         if not number:
-            raise UserError(
-                self.env._("This ticket has no citizen number to answer.")
-            )
+            raise UserError(self.env._("This ticket has no citizen number to answer."))
         # sudo: the answer record stores the citizen's number, which the
         # officer may not read (R5); access to the ticket was checked above.
-        reply = self.env["sms_center.reply"].sudo().create(
-            {
-                "ticket_id": ticket.id,
-                "author_id": self.env.user.id,
-                "body": body,
-                "number": number,
-                "sender_id": self.sender_id,
-            }
+        reply = (
+            self.env["sms_center.reply"]
+            .sudo()
+            .create(
+                {
+                    "ticket_id": ticket.id,
+                    "author_id": self.env.user.id,
+                    "body": body,
+                    "number": number,
+                    "sender_id": self.sender_id,
+                }
+            )
         )
         reply.with_user(self.env.user)._send()
         ticket._sms_center_mark_answered()
