@@ -113,13 +113,23 @@ sms_db_exists() {
 
 # Print "<major version> <path of the odoo package>" when an Odoo is
 # importable by $SMS_PY; fail silently otherwise.
+# The answer is cached in SMS_ODOO_INFO ("none" when there is no Odoo)
+# once a function asks for it outside a command substitution.
+SMS_ODOO_INFO=
+sms_detect_odoo() {
+    [ -n "$SMS_ODOO_INFO" ] && return 0
+    SMS_ODOO_INFO=$("$SMS_PY" -c 'import os, odoo, odoo.release as r; print(r.version_info[0], os.path.dirname(odoo.__file__))' 2>/dev/null)
+    [ -n "$SMS_ODOO_INFO" ] || SMS_ODOO_INFO=none
+}
 sms_odoo_info() {
-    "$SMS_PY" -c 'import os, odoo, odoo.release as r; print(r.version_info[0], os.path.dirname(odoo.__file__))' 2>/dev/null
+    sms_detect_odoo
+    [ "$SMS_ODOO_INFO" != none ] && echo "$SMS_ODOO_INFO"
 }
 
 # Succeed when Odoo 18 is importable (and not hidden on purpose).
 sms_have_odoo18() {
     [ "${SMS_CENTER_FORCE_NO_ODOO:-0}" = 1 ] && return 1
+    sms_detect_odoo
     local info
     info=$(sms_odoo_info) || return 1
     [ "${info%% *}" = 18 ]
