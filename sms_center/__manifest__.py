@@ -36,5 +36,5 @@
         "views/website_templates.xml",
         "views/sms_center_menus.xml",
     ],
-    "demo": [],
+    "demo": ["demo/sms_center_demo.xml"],
 }

@@ -8,3 +8,4 @@ from . import sms_center_message
 from . import sms_center_reply
 from . import helpdesk_ticket
 from . import res_config_settings
+from . import sms_center_demo
