@@ -158,6 +158,13 @@ def test_wrong_password_is_permanent(kannel):
     assert "Authorization failed" in result.detail
 
 
+def test_missing_sender_is_permanent(kannel):
+    with KannelClient(kannel.base_url, SENDSMS_USER, SENDSMS_PASSWORD) as client:
+        result = client.send(CITIZEN, "hello")
+    assert not result.accepted and not result.temporary
+    assert result.http_status == 400 and "Sender missing" in result.detail
+
+
 def test_kannel_down_is_temporary_and_certain():
     with KannelClient(f"http://127.0.0.1:{free_port()}", "u", "p") as client:
         result = client.send(CITIZEN, "hello")

@@ -89,6 +89,7 @@ bearerbox-host = 127.0.0.1
 bearerbox-port = 13001
 sendsms-port = 13013
 sendsms-interface = 127.0.0.1
+global-sender = <centre number>
 mo-recode = true
 http-request-retry = 100
 http-queue-delay = 30
@@ -258,7 +259,9 @@ class KannelClient:
     ``requests.Session`` is kept and reused (HTTP keep-alive): create one
     client per batch or per worker, not per SMS.  ``max_parts`` must not
     exceed the ``max-messages`` of the sendsms-user, or Kannel would cut the
-    text; longer texts are refused here.
+    text; longer texts are refused here.  Give ``default_sender`` (or a
+    ``sender`` per message) unless smsbox has a ``global-sender``: Kannel
+    rejects a sendsms without ``from`` ("Sender missing and no global set").
     """
 
     def __init__(
