@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-from smslib.kannel import INBOUND_QUERY
+from smslib.kannel import inbound_url_for, render_kannel_conf
 
 BEARERBOX = shutil.which("bearerbox") or "/usr/sbin/bearerbox"
 SMSBOX = shutil.which("smsbox") or "/usr/sbin/smsbox"
@@ -48,6 +48,7 @@ SENDSMS_USER = "odoo"
 SENDSMS_PASSWORD = "s3cret-pass"
 ADMIN_PASSWORD = "admin-pass"
 SERVICE_NUMBER = "1708"  # the centre's receiving number (short code)
+GATEWAY_TOKEN = "test-gateway-token"
 
 
 def missing_binaries():
@@ -221,9 +222,7 @@ def parse_fakesmsc_line(line):
 class KannelHarness:
     """Start/stop a Kannel with a fake SMSC; see the module docstring."""
 
-    def __init__(
-        self, workdir, get_url_template=None, inbound_status=200, mo_recode=True
-    ):
+    def __init__(self, workdir, inbound_status=200, mo_recode=True):
         self.dir = Path(workdir)
         self.dir.mkdir(parents=True, exist_ok=True)
         self.mo_recode = mo_recode
@@ -232,7 +231,6 @@ class KannelHarness:
         self.smsbox_port = free_port()
         self.sendsms_port = free_port()
         self.fake_port = free_port()
-        self.get_url_template = get_url_template or ("{base}/inbound?" + INBOUND_QUERY)
         self.processes = {}
         self._outbound = queue.Queue()
         self._fake_log = []
@@ -244,56 +242,31 @@ class KannelHarness:
     # -- configuration ---------------------------------------------------
 
     def config_text(self):
-        get_url = self.get_url_template.format(base=self.capture.base_url)
-        return f"""\
-group = core
-admin-port = {self.admin_port}
-admin-interface = 127.0.0.1
-admin-password = {ADMIN_PASSWORD}
-admin-allow-ip = "127.0.0.1"
-smsbox-port = {self.smsbox_port}
-smsbox-interface = 127.0.0.1
-box-allow-ip = "127.0.0.1"
-box-deny-ip = "*.*.*.*"
-log-file = "{self.dir}/bearerbox.log"
-log-level = 0
-access-log = "{self.dir}/bearerbox-access.log"
-dlr-storage = internal
-store-type = file
-store-location = "{self.dir}/kannel.store"
-sms-combine-concatenated-mo = true
-
+        """The kannel.conf from :func:`render_kannel_conf`, the very function
+        whose output the documentation shows, with a fake SMSC."""
+        smsc_group = f"""\
 group = smsc
 smsc = fake
 smsc-id = fake
 port = {self.fake_port}
 connect-allow-ip = "127.0.0.1"
-
-group = smsbox
-bearerbox-host = 127.0.0.1
-bearerbox-port = {self.smsbox_port}
-sendsms-port = {self.sendsms_port}
-sendsms-interface = 127.0.0.1
-mo-recode = {"true" if self.mo_recode else "false"}
-http-request-retry = 3
-http-queue-delay = 1
-log-file = "{self.dir}/smsbox.log"
-log-level = 0
-access-log = "{self.dir}/smsbox-access.log"
-
-group = sendsms-user
-username = {SENDSMS_USER}
-password = {SENDSMS_PASSWORD}
-user-allow-ip = "127.0.0.1"
-max-messages = 10
-concatenation = true
-
-group = sms-service
-keyword = default
-catch-all = true
-max-messages = 0
-get-url = "{get_url}"
 """
+        return render_kannel_conf(
+            inbound_url=inbound_url_for(self.capture.base_url, GATEWAY_TOKEN),
+            sendsms_username=SENDSMS_USER,
+            sendsms_password=SENDSMS_PASSWORD,
+            admin_password=ADMIN_PASSWORD,
+            smsc_group=smsc_group,
+            admin_port=self.admin_port,
+            smsbox_port=self.smsbox_port,
+            sendsms_port=self.sendsms_port,
+            log_dir=str(self.dir),
+            spool_dir=str(self.dir),
+            log_level=0,
+            mo_recode=self.mo_recode,
+            http_request_retry=3,
+            http_queue_delay=1,
+        )
 
     # -- processes -------------------------------------------------------
 

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 
 import pytest
 from kannel_harness import (
+    GATEWAY_TOKEN,
     SENDSMS_PASSWORD,
     SENDSMS_USER,
     SERVICE_NUMBER,
@@ -21,6 +22,7 @@ from smslib.kannel import (
     KannelClient,
     PayloadError,
     admin_status,
+    dlr_base_url_for,
     dlr_url_for,
     parse_dlr,
     parse_inbound,
@@ -115,7 +117,9 @@ def test_too_many_parts_is_refused_before_sending(client):
 
 
 def test_delivery_reports_reach_the_dlr_url(kannel, client):
-    url = dlr_url_for(kannel.capture.base_url + "/sms_center/kannel/tok/dlr", "sms-42")
+    base = dlr_base_url_for(kannel.capture.base_url, GATEWAY_TOKEN)
+    url = dlr_url_for(base, "sms-42")
+    assert url.startswith(f"{kannel.capture.base_url}/sms_center/kannel/")
     assert client.send(CITIZEN, "Balasan dengan laporan", dlr_url=url).accepted
     kannel.outbound(1)
     events = []
@@ -174,7 +178,8 @@ def test_kannel_down_is_temporary_and_certain():
 def test_inbound_gsm_text(kannel):
     kannel.capture.drain()
     kannel.inject(f"{CITIZEN} {SERVICE_NUMBER} text DINKES jalan rusak {{€}} ñ")
-    request = kannel.capture.wait_for(lambda r: r.path == "/inbound")
+    request = kannel.capture.wait_for(lambda r: r.path.endswith("/inbound"))
+    assert request.path == f"/sms_center/kannel/{GATEWAY_TOKEN}/inbound"
     sender, text, recipient, received_at, message_id = parse_inbound(args_of(request))
     assert sender == CITIZEN
     assert recipient == SERVICE_NUMBER
@@ -182,6 +187,9 @@ def test_inbound_gsm_text(kannel):
     assert received_at.tzinfo is UTC
     assert abs((datetime.now(UTC) - received_at).total_seconds()) < 60
     assert message_id and len(message_id) == 36  # Kannel's UUID
+    # max-messages = 0: Kannel sends no reply SMS to the citizen.
+    with pytest.raises(TimeoutError):
+        kannel.outbound(1, timeout=2)
 
 
 def test_inbound_unicode_emoji(kannel):
@@ -189,7 +197,7 @@ def test_inbound_unicode_emoji(kannel):
     text = "Halo 😀 ñ"
     hex_ucs2 = "".join(f"%{b:02X}" for b in text.encode("utf-16-be"))
     kannel.inject(f"{CITIZEN} {SERVICE_NUMBER} ucs2 {hex_ucs2}")
-    request = kannel.capture.wait_for(lambda r: r.path == "/inbound")
+    request = kannel.capture.wait_for(lambda r: r.path.endswith("/inbound"))
     params = {key: values[0] for key, values in args_of(request).items()}
     inbound = parse_inbound(params)
     assert inbound.text == text
@@ -205,7 +213,7 @@ def test_inbound_concatenated_is_joined_by_kannel(kannel):
     kannel.inject(
         f"{CITIZEN} {SERVICE_NUMBER} udh-text {udh.format('%02')} rusak parah"
     )
-    request = kannel.capture.wait_for(lambda r: r.path == "/inbound")
+    request = kannel.capture.wait_for(lambda r: r.path.endswith("/inbound"))
     assert parse_inbound(args_of(request)).text == "DINKES jalan rusak parah"
 
 
@@ -242,10 +250,25 @@ def test_inbound_without_mo_recode_and_retry_after_failure(tmp_path):
         text = "Banjir 🌊 di desa"
         hex_ucs2 = "".join(f"%{b:02X}" for b in text.encode("utf-16-be"))
         harness.inject(f"{CITIZEN} {SERVICE_NUMBER} ucs2 {hex_ucs2}")
-        first = harness.capture.wait_for(lambda r: r.path == "/inbound")
-        second = harness.capture.wait_for(lambda r: r.path == "/inbound", timeout=20)
+        first = harness.capture.wait_for(lambda r: r.path.endswith("/inbound"))
+        second = harness.capture.wait_for(
+            lambda r: r.path.endswith("/inbound"), timeout=20
+        )
     assert args_of(first)["charset"] == ["UTF-16BE"]
     assert args_of(first)["coding"] == ["2"]
     one, two = parse_inbound(args_of(first)), parse_inbound(args_of(second))
     assert one.text == two.text == text
     assert one.gateway_message_id == two.gateway_message_id
+
+
+def test_documented_configuration():
+    from smslib.kannel import INBOUND_QUERY, KANNEL_CONF_EXAMPLE, inbound_url_for
+
+    assert "max-messages = 0" in KANNEL_CONF_EXAMPLE
+    assert "http-request-retry = 100" in KANNEL_CONF_EXAMPLE
+    assert INBOUND_QUERY in KANNEL_CONF_EXAMPLE
+    assert inbound_url_for("https://odoo.example/", "tok-1") == (
+        "https://odoo.example/sms_center/kannel/tok-1/inbound"
+    )
+    with pytest.raises(ValueError):
+        inbound_url_for("https://odoo.example", "bad/token%")

@@ -51,9 +51,12 @@ __all__ = [
     "KannelClient",
     "admin_status",
     "PayloadError",
+    "dlr_base_url_for",
     "dlr_url_for",
+    "inbound_url_for",
     "parse_dlr",
     "parse_inbound",
+    "render_kannel_conf",
 ]
 
 #: Query string for the sms-service ``get-url`` (append to the inbound URL).
@@ -62,55 +65,134 @@ INBOUND_QUERY = "from=%p&to=%P&text=%b&hex=%e&coding=%c&charset=%C&ts=%T&id=%I&s
 #: Query string added to each message's ``dlr-url`` after ``ref=<our id>``.
 DLR_QUERY = "type=%d&reply=%A&ts=%T&to=%p&from=%P&smsc=%i&fid=%F"
 
-#: A complete kannel.conf for one SMSC; replace the ``<...>`` parts.
-KANNEL_CONF_EXAMPLE = """\
-group = core
-admin-port = 13000
-admin-interface = 127.0.0.1
-admin-password = <admin password>
-admin-allow-ip = "127.0.0.1"
-smsbox-port = 13001
-smsbox-interface = 127.0.0.1
-box-allow-ip = "127.0.0.1"
-log-file = "/var/log/kannel/bearerbox.log"
-access-log = "/var/log/kannel/access.log"
-dlr-storage = internal
-store-type = file
-store-location = "/var/spool/kannel/kannel.store"
-sms-combine-concatenated-mo = true
+_SAFE_REF = re.compile(r"[A-Za-z0-9._~-]{1,128}")
 
+
+def inbound_url_for(odoo_base_url, gateway_token):
+    """URL of the Odoo inbound controller for a gateway, without query."""
+    _check_safe(gateway_token, "gateway token")
+    return f"{odoo_base_url.rstrip('/')}/sms_center/kannel/{gateway_token}/inbound"
+
+
+def dlr_base_url_for(odoo_base_url, gateway_token):
+    """URL of the Odoo DLR controller; pass it to :func:`dlr_url_for`."""
+    _check_safe(gateway_token, "gateway token")
+    return f"{odoo_base_url.rstrip('/')}/sms_center/kannel/{gateway_token}/dlr"
+
+
+def _check_safe(value, what):
+    if not _SAFE_REF.fullmatch(str(value)):
+        raise ValueError(
+            f"{what} {value!r} must use only letters, digits and ._~- "
+            "(Kannel treats % in URLs as escape codes)"
+        )
+
+
+def render_kannel_conf(
+    *,
+    inbound_url,
+    sendsms_username,
+    sendsms_password,
+    admin_password,
+    smsc_group,
+    global_sender=None,
+    admin_port=13000,
+    smsbox_port=13001,
+    sendsms_port=13013,
+    sendsms_interface="127.0.0.1",
+    sendsms_allow_ip="127.0.0.1",
+    log_dir="/var/log/kannel",
+    spool_dir="/var/spool/kannel",
+    log_level=1,
+    mo_recode=True,
+    http_request_retry=100,
+    http_queue_delay=30,
+    max_messages=10,
+):
+    """A complete kannel.conf (bearerbox + smsbox) for the SMS Center.
+
+    ``inbound_url`` is :func:`inbound_url_for`; ``smsc_group`` the
+    ``group = smsc`` block of the operator link (AT modem, SMPP...).  The
+    result is what the tests run Kannel with (with a fake SMSC), so it works
+    as written.  Key choices:
+
+    * ``sms-service`` ``default`` catch-all with ``max-messages = 0``: every
+      inbound SMS goes to Odoo and Kannel never answers the citizen itself;
+    * ``mo-recode``: UCS-2 inbound arrives as UTF-8;
+    * ``http-request-retry`` / ``http-queue-delay``: smsbox retries the
+      inbound and DLR calls until Odoo answers 200 (Kannel's default is no
+      retry, which would lose SMS while Odoo restarts);
+    * ``store-type = file``: bearerbox keeps queued messages across restarts;
+    * ``sendsms-user`` ``max-messages``/``concatenation``: long answers go
+      out as concatenated parts instead of being cut after the first one.
+    """
+    get_url = f"{inbound_url}?{INBOUND_QUERY}"
+    lines = [
+        "group = core",
+        f"admin-port = {admin_port}",
+        "admin-interface = 127.0.0.1",
+        f"admin-password = {admin_password}",
+        'admin-allow-ip = "127.0.0.1"',
+        f"smsbox-port = {smsbox_port}",
+        "smsbox-interface = 127.0.0.1",
+        'box-allow-ip = "127.0.0.1"',
+        'box-deny-ip = "*.*.*.*"',
+        f'log-file = "{log_dir}/bearerbox.log"',
+        f"log-level = {log_level}",
+        f'access-log = "{log_dir}/bearerbox-access.log"',
+        "dlr-storage = internal",
+        "store-type = file",
+        f'store-location = "{spool_dir}/kannel.store"',
+        "sms-combine-concatenated-mo = true",
+        "",
+        smsc_group.strip(),
+        "",
+        "group = smsbox",
+        "bearerbox-host = 127.0.0.1",
+        f"bearerbox-port = {smsbox_port}",
+        f"sendsms-port = {sendsms_port}",
+        f"sendsms-interface = {sendsms_interface}",
+        *([f"global-sender = {global_sender}"] if global_sender else []),
+        f"mo-recode = {'true' if mo_recode else 'false'}",
+        f"http-request-retry = {http_request_retry}",
+        f"http-queue-delay = {http_queue_delay}",
+        f'log-file = "{log_dir}/smsbox.log"',
+        f"log-level = {log_level}",
+        f'access-log = "{log_dir}/smsbox-access.log"',
+        "",
+        "group = sendsms-user",
+        f"username = {sendsms_username}",
+        f"password = {sendsms_password}",
+        f'user-allow-ip = "{sendsms_allow_ip}"',
+        f"max-messages = {max_messages}",
+        "concatenation = true",
+        "",
+        "group = sms-service",
+        "keyword = default",
+        "catch-all = true",
+        "max-messages = 0",
+        f'get-url = "{get_url}"',
+        "",
+    ]
+    return "\n".join(lines)
+
+
+#: A kannel.conf for one SMSC; replace the ``<...>`` parts.
+KANNEL_CONF_EXAMPLE = render_kannel_conf(
+    inbound_url=("https://<odoo host>/sms_center/kannel/<gateway token>/inbound"),
+    sendsms_username="<sendsms user>",
+    sendsms_password="<sendsms password>",
+    admin_password="<admin password>",
+    global_sender="<centre number>",
+    sendsms_interface="0.0.0.0",
+    sendsms_allow_ip="<Odoo server IP>",
+    smsc_group="""\
 group = smsc
 smsc = <at | smpp | ...>
 smsc-id = <name>
-# ... SMSC-specific settings (modem device, SMPP host/port/system-id ...)
+# ... settings of that SMSC type (modem device, SMPP host/port/system-id...)""",
+)
 
-group = smsbox
-bearerbox-host = 127.0.0.1
-bearerbox-port = 13001
-sendsms-port = 13013
-sendsms-interface = 127.0.0.1
-global-sender = <centre number>
-mo-recode = true
-http-request-retry = 100
-http-queue-delay = 30
-log-file = "/var/log/kannel/smsbox.log"
-
-group = sendsms-user
-username = <sendsms user>
-password = <sendsms password>
-user-allow-ip = "<Odoo server IP>"
-max-messages = 10
-concatenation = true
-
-group = sms-service
-keyword = default
-catch-all = true
-max-messages = 0
-get-url = "https://<odoo host>/sms_center/kannel/<gateway token>/inbound?\
-from=%p&to=%P&text=%b&hex=%e&coding=%c&charset=%C&ts=%T&id=%I&smsc=%i"
-"""
-
-_SAFE_REF = re.compile(r"[A-Za-z0-9._~-]{1,128}")
 
 # %d values (Kannel user guide, "Delivery reports"): bit 1 delivered to phone,
 # 2 non-delivered, 4 queued on SMSC, 8 SMSC accepted, 16 SMSC rejected.
@@ -132,8 +214,7 @@ def dlr_url_for(base_url, ref):
     whole URL for ``%`` escape codes, so percent-encoded characters in it
     would be mangled.
     """
-    if not _SAFE_REF.fullmatch(str(ref)):
-        raise ValueError(f"DLR reference {ref!r} is not URL-safe")
+    _check_safe(ref, "DLR reference")
     separator = "&" if "?" in base_url else "?"
     return f"{base_url}{separator}ref={ref}&{DLR_QUERY}"
 
