@@ -1,9 +1,11 @@
 """GammuModem against Gammu's real ``dummy`` driver (no mocks)."""
 
+import json
 import subprocess
 import sys
 import textwrap
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -20,6 +22,7 @@ from smslib.gammu_modem import (  # noqa: E402
 from smslib.multipart import reassemble  # noqa: E402
 
 AT = datetime(2024, 5, 1, 3, 0, 5, tzinfo=UTC)
+LIB = Path(__file__).resolve().parent.parent / "sms_center" / "lib"
 
 
 @pytest.fixture
@@ -280,3 +283,32 @@ def test_lock_is_released_when_init_fails(tmp_path):
     phone = DummyPhone(tmp_path / "ok")
     with GammuModem(phone.config(), lock) as modem:
         assert modem.status()["imei"]
+
+
+def test_raw_keys_are_stable_across_processes(phone):
+    phone.inject_sms("+6281234567", "Halo 😀", at=AT)
+    phone.inject_status_report("+6281234567", 12, 0x00, at=AT)
+    with modem_for(phone) as modem:
+        parts, reports = modem.read_all()
+    here = sorted([p.raw_key for _l, p in parts] + [r.raw_key for r in reports])
+    script = textwrap.dedent(
+        f"""
+        import importlib.util, json, sys
+        lib = {str(LIB)!r}
+        spec = importlib.util.spec_from_file_location(
+            "smslib", lib + "/__init__.py", submodule_search_locations=[lib]
+        )
+        module = importlib.util.module_from_spec(spec)
+        sys.modules["smslib"] = module
+        spec.loader.exec_module(module)
+        from smslib.gammu_modem import GammuModem
+        with GammuModem({phone.config()!r}, {phone.lock_path!r}) as modem:
+            parts, reports = modem.read_all()
+        keys = [p.raw_key for _l, p in parts] + [r.raw_key for r in reports]
+        print(json.dumps(sorted(keys)))
+        """
+    )
+    output = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+    ).stdout
+    assert json.loads(output) == here
