@@ -65,8 +65,8 @@ class InboundMessage:
 
     ``received_at`` is the latest ``received_at`` among the used parts: the
     message is complete only when its last part arrived.  ``duplicate_keys``
-    lists the keys of repeated copies of a part, which were ignored but can be
-    marked consumed too.
+    lists the keys of parts that were ignored (a second copy of a part, or a
+    part number outside ``1..part_count``); mark them consumed too.
     """
 
     sender: str
