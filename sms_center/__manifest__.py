@@ -26,6 +26,7 @@
         "security/sms_center_security.xml",
         "security/ir.model.access.csv",
         "data/sms_center_data.xml",
+        "data/sms_center_gateway_cron.xml",
         "views/helpdesk_ticket_views.xml",
         "views/sms_center_message_views.xml",
         "views/sms_center_keyword_views.xml",

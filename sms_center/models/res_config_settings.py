@@ -41,6 +41,7 @@ class ResConfigSettings(models.TransientModel):
     )
 
     def set_values(self):
-        super().set_values()
+        res = super().set_values()
         # Loop protection caches the center's numbers.
         self.env.registry.clear_cache()
+        return res

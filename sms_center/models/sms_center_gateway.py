@@ -1,8 +1,23 @@
+import hmac
+import json
+import logging
 import secrets
+import threading
+from datetime import timedelta
+
+import requests
 
 from odoo import api, fields, models, tools
+from odoo.exceptions import UserError, ValidationError
 
-from ..lib import phone
+from ..lib import http_gateway, kannel, phone
+
+_logger = logging.getLogger(__name__)
+
+# Keep-alive HTTP sessions per gateway and worker process: a burst of
+# thousands of SMS reuses a few connections instead of one per SMS.
+_SESSIONS = {}
+_SESSIONS_LOCK = threading.Lock()
 
 
 class SmsCenterGateway(models.Model):
@@ -10,7 +25,7 @@ class SmsCenterGateway(models.Model):
 
     _name = "sms_center.gateway"
     _description = "SMS Center Gateway"
-    _inherit = ["mail.thread"]
+    _inherit = ["mail.thread", "mail.activity.mixin"]
     _order = "sequence, id"
 
     name = fields.Char(required=True, tracking=True)
@@ -18,10 +33,12 @@ class SmsCenterGateway(models.Model):
         required=True,
         copy=False,
         tracking=True,
-        help="Short technical name, used in logs and by integrations.",
+        help="Short technical name used in webhook addresses and logs, e.g. kannel1.",
     )
     active = fields.Boolean(default=True, tracking=True)
-    sequence = fields.Integer(default=10, help="Priority: lower is tried first.")
+    sequence = fields.Integer(
+        default=10, help="Priority: the first matching gateway sends an SMS."
+    )
     gateway_type = fields.Selection(
         [
             ("gammu", "GSM modem (Gammu)"),
@@ -40,7 +57,8 @@ class SmsCenterGateway(models.Model):
     )
     default_sender_id = fields.Char(
         string="Default sender ID",
-        help="Alphanumeric sender ID used when the keyword and officer have none.",
+        help="Alphanumeric sender ID used when the keyword and officer have none. "
+        "Modems always send from their SIM number.",
     )
     webhook_token = fields.Char(
         copy=False,
@@ -48,10 +66,165 @@ class SmsCenterGateway(models.Model):
         default=lambda self: secrets.token_urlsafe(32),
         help="Secret that inbound and delivery-report webhooks must present.",
     )
+    inbound_url = fields.Char(
+        compute="_compute_webhook_urls", groups="sms_center.group_admin"
+    )
+    dlr_url = fields.Char(
+        string="Delivery report URL",
+        compute="_compute_webhook_urls",
+        groups="sms_center.group_admin",
+    )
+    # --- outbound routing and retries ---
+    outbound_enabled = fields.Boolean(string="Sends SMS", default=True, tracking=True)
+    outbound_prefixes = fields.Char(
+        string="Only for numbers starting with",
+        help="Comma-separated E.164 prefixes, e.g. +62811,+62812,+62813. Empty: "
+        "any number (default gateway).",
+    )
+    max_attempts = fields.Integer(
+        default=5, help="Attempts for temporary failures before the SMS fails."
+    )
+    retry_delay_seconds = fields.Integer(
+        default=60, help="First retry delay; doubled at each attempt (back-off)."
+    )
+    batch_size = fields.Integer(default=200, help="SMS handed over per worker round.")
+    # --- Kannel ---
+    kannel_sendsms_url = fields.Char(
+        string="sendsms URL",
+        default="http://127.0.0.1:13013/cgi-bin/sendsms",
+    )
+    kannel_username = fields.Char(string="sendsms user")
+    kannel_password = fields.Char(
+        string="sendsms password", groups="sms_center.group_admin"
+    )
+    kannel_dlr_mask = fields.Integer(
+        string="DLR mask",
+        default=31,
+        help="Kannel dlr-mask: 1 delivered + 2 failed + 4 buffered + 8 SMSC "
+        "accepted + 16 SMSC rejected.",
+    )
+    kannel_admin_url = fields.Char(
+        string="Status URL",
+        help="bearerbox admin address for health checks, e.g. http://127.0.0.1:13000",
+    )
+    kannel_admin_password = fields.Char(
+        string="Status password", groups="sms_center.group_admin"
+    )
+    # --- generic HTTP ---
+    http_preset = fields.Selection(
+        [("custom", "Custom"), ("jasmin", "Jasmin"), ("twilio", "Twilio-style API")],
+        string="Preset",
+        default="custom",
+    )
+    http_url = fields.Char(string="Send URL")
+    http_auth_user = fields.Char(string="User / account")
+    http_auth_secret = fields.Char(
+        string="Password / token", groups="sms_center.group_admin"
+    )
+    http_config = fields.Text(
+        string="Advanced settings (JSON)",
+        groups="sms_center.group_admin",
+        help="Settings merged over the preset: method, auth_type, body_type, "
+        "body_template, success rules, message id extraction, inbound_fields, "
+        "dlr_fields, dlr_status_map, ack_body, signature... See the README.",
+    )
+    # --- GSM modem (Gammu) ---
+    gammu_device = fields.Char(string="Device", help="e.g. /dev/ttyUSB0")
+    gammu_connection = fields.Char(string="Connection", default="at")
+    gammu_model = fields.Char(string="Model", help="Usually empty; 'dummy' in tests.")
+    gammu_smsc = fields.Char(string="SMSC number", help="Empty: read from the SIM.")
+    gammu_multipart_timeout = fields.Integer(
+        string="Wait for missing parts (minutes)",
+        default=10,
+        help="Parts of a long SMS that do not all arrive within this time are "
+        "delivered as they are.",
+    )
+    # --- health (R14) ---
+    last_success_at = fields.Datetime(string="Last successful contact", readonly=True)
+    last_error = fields.Char(readonly=True)
+    last_error_at = fields.Datetime(readonly=True)
+    failing_since = fields.Datetime(readonly=True)
+    signal_percent = fields.Integer(string="Signal (%)", readonly=True)
+    battery_percent = fields.Integer(string="Battery (%)", readonly=True)
+    network_name = fields.Char(string="Network", readonly=True)
+    alert_after_minutes = fields.Integer(
+        string="Alert after (minutes)",
+        default=15,
+        help="Administrators are alerted when the gateway keeps failing this long.",
+    )
+    alert_sent_at = fields.Datetime(readonly=True)
+    health_state = fields.Selection(
+        [
+            ("ok", "Working"),
+            ("failing", "Failing"),
+            ("down", "Down"),
+            ("unknown", "Not used yet"),
+        ],
+        compute="_compute_health_state",
+    )
+    queue_count = fields.Integer(string="Queued SMS", compute="_compute_queue_count")
 
     _sql_constraints = [
         ("code_unique", "unique(code)", "The gateway code must be unique."),
     ]
+
+    @api.constrains("code")
+    def _check_code(self):
+        for gateway in self:
+            if not gateway.code or not all(
+                c.isalnum() or c in "-_" for c in gateway.code
+            ):
+                raise ValidationError(
+                    self.env._(
+                        "The gateway code may only hold letters, digits, - and _."
+                    )
+                )
+
+    @api.constrains("http_config")
+    def _check_http_config(self):
+        for gateway in self.filtered(lambda g: g.gateway_type == "http"):
+            try:
+                gateway._http_gateway_config()
+            except (ValueError, KeyError, TypeError) as exc:
+                raise ValidationError(
+                    self.env._("Invalid HTTP gateway settings: %(error)s", error=exc)
+                ) from exc
+
+    def _compute_webhook_urls(self):
+        base = self.env["ir.config_parameter"].sudo().get_param("web.base.url", "")
+        for gateway in self:
+            root = f"{base}/sms_center/{gateway.code}/{gateway.webhook_token}"
+            gateway.inbound_url = f"{root}/inbound"
+            gateway.dlr_url = f"{root}/dlr"
+
+    def _compute_health_state(self):
+        now = fields.Datetime.now()
+        for gateway in self:
+            if gateway.failing_since:
+                limit = timedelta(minutes=gateway.alert_after_minutes or 0)
+                gateway.health_state = (
+                    "down" if now - gateway.failing_since >= limit else "failing"
+                )
+            elif gateway.last_success_at:
+                gateway.health_state = "ok"
+            else:
+                gateway.health_state = "unknown"
+
+    def _compute_queue_count(self):
+        counts = dict(
+            self.env["sms.sms"]
+            .sudo()
+            ._read_group(
+                [
+                    ("state", "in", ("outgoing", "process")),
+                    ("sms_center_gateway_id", "in", self.ids),
+                ],
+                ["sms_center_gateway_id"],
+                ["__count"],
+            )
+        )
+        for gateway in self:
+            gateway.queue_count = counts.get(gateway, 0)
 
     @api.model_create_multi
     def create(self, vals_list):
@@ -63,7 +236,12 @@ class SmsCenterGateway(models.Model):
         res = super().write(vals)
         if {"receiving_numbers", "active"} & set(vals):
             self.env.registry.clear_cache()
+        _drop_sessions(self.ids)
         return res
+
+    # ------------------------------------------------------------------
+    # Numbers and routing
+    # ------------------------------------------------------------------
 
     @api.model
     @tools.ormcache()
@@ -79,3 +257,276 @@ class SmsCenterGateway(models.Model):
             raw += "," + (gateway.receiving_numbers or "")
         numbers = {phone.to_e164(n) for n in raw.split(",") if n.strip()}
         return frozenset(numbers - {None})
+
+    @api.model
+    def _outbound_gateways(self):
+        # sudo: routing runs for any user who posts an SMS.
+        return self.sudo().search([("outbound_enabled", "=", True)])
+
+    @api.model
+    def _route_outbound(self, number, gateways=None):
+        """Gateway that sends to ``number``: first prefix match, else default."""
+        gateways = self._outbound_gateways() if gateways is None else gateways
+        default = self.browse()
+        for gateway in gateways:
+            prefixes = [
+                p.strip()
+                for p in (gateway.outbound_prefixes or "").split(",")
+                if p.strip()
+            ]
+            if not prefixes:
+                default = default or gateway
+            elif number and any(number.startswith(p) for p in prefixes):
+                return gateway
+        return default
+
+    def _retry_delay(self, attempt):
+        """Exponential back-off: base, 2 x base, 4 x base... capped at 6 hours."""
+        self.ensure_one()
+        base = max(self.retry_delay_seconds or 60, 1)
+        return timedelta(seconds=min(base * 2 ** max(attempt - 1, 0), 6 * 3600))
+
+    # ------------------------------------------------------------------
+    # Webhooks
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _from_webhook(self, code, token):
+        """Gateway for a webhook call, or empty when the secret is wrong."""
+        # sudo: webhooks are called by gateways, without an Odoo user.
+        gateway = self.sudo().search([("code", "=", code)], limit=1)
+        expected = gateway.webhook_token if gateway else secrets.token_urlsafe(32)
+        if not hmac.compare_digest(str(expected).encode(), str(token or "").encode()):
+            return self.browse()
+        return gateway
+
+    # ------------------------------------------------------------------
+    # Transports
+    # ------------------------------------------------------------------
+
+    def _http_gateway_config(self):
+        self.ensure_one()
+        overrides = json.loads(self.sudo().http_config or "{}")
+        if not isinstance(overrides, dict):
+            raise ValueError("the advanced settings must be a JSON object")
+        if self.http_url:
+            overrides.setdefault("url", self.http_url)
+        if self.http_auth_user:
+            overrides.setdefault("auth_user", self.http_auth_user)
+        if self.sudo().http_auth_secret:
+            overrides.setdefault("auth_secret", self.sudo().http_auth_secret)
+        if self.http_preset and self.http_preset != "custom":
+            return http_gateway.HttpGatewayConfig.from_preset(
+                self.http_preset, **overrides
+            )
+        overrides.setdefault("url", "")
+        return http_gateway.HttpGatewayConfig.from_dict(overrides)
+
+    def _session(self):
+        """Keep-alive HTTP session of this gateway in this process."""
+        self.ensure_one()
+        key = (self.env.cr.dbname, self.id)
+        with _SESSIONS_LOCK:
+            session = _SESSIONS.get(key)
+            if session is None:
+                session = requests.Session()
+                retry = requests.adapters.Retry(
+                    total=2, connect=2, read=0, status=0, other=0
+                )
+                adapter = requests.adapters.HTTPAdapter(
+                    max_retries=retry, pool_maxsize=8
+                )
+                session.mount("http://", adapter)
+                session.mount("https://", adapter)
+                _SESSIONS[key] = session
+        return session
+
+    def _client(self):
+        """lib client able to ``send(number, text, sender, dlr_url...)``."""
+        self.ensure_one()
+        gateway = self.sudo()
+        if gateway.gateway_type == "kannel":
+            return kannel.KannelClient(
+                gateway.kannel_sendsms_url,
+                gateway.kannel_username,
+                gateway.kannel_password,
+                default_sender=gateway.default_sender_id,
+                session=self._session(),
+            )
+        if gateway.gateway_type == "http":
+            return http_gateway.HttpGatewayClient(
+                gateway._http_gateway_config(), session=self._session()
+            )
+        raise UserError(
+            self.env._(
+                "%(gateway)s sends only from its modem worker.", gateway=self.name
+            )
+        )
+
+    def _transmit(self, sms_records):
+        """Hand ``sms_records`` to this HTTP gateway; ``{sms.id: SendResult}``.
+
+        Runs outside any open database transaction (see the queue worker).
+        """
+        self.ensure_one()
+        client = self._client()
+        dlr_base = self.sudo().dlr_url
+        results = {}
+        for sms in sms_records:
+            sender = sms.sms_center_sender_id or self.default_sender_id or None
+            if self.gateway_type == "kannel":
+                results[sms.id] = client.send(
+                    sms.number,
+                    sms.body,
+                    sender=sender,
+                    dlr_url=kannel.dlr_url_for(dlr_base, sms.uuid),
+                    dlr_mask=self.kannel_dlr_mask or 31,
+                )
+            else:
+                results[sms.id] = client.send(
+                    sms.number,
+                    sms.body,
+                    sender=sender,
+                    dlr_url=f"{dlr_base}?ref={sms.uuid}",
+                    ref=sms.uuid,
+                )
+        return results
+
+    # ------------------------------------------------------------------
+    # Health (R14)
+    # ------------------------------------------------------------------
+
+    def _note_success(self, **values):
+        """Record a successful contact (poll, send, webhook)."""
+        values.update(last_success_at=fields.Datetime.now(), failing_since=False)
+        values.setdefault("alert_sent_at", False)
+        # sudo: health is written by workers and webhooks on the gateway's behalf.
+        self.sudo().write(values)
+
+    def _note_error(self, message):
+        now = fields.Datetime.now()
+        for gateway in self.sudo():
+            gateway.write(
+                {
+                    "last_error": (message or "")[:500],
+                    "last_error_at": now,
+                    "failing_since": gateway.failing_since or now,
+                }
+            )
+            _logger.warning("SMS gateway %s failed: %s", gateway.code, message)
+
+    @api.model
+    def _cron_check_health(self):
+        """Alert administrators about gateways failing for too long."""
+        now = fields.Datetime.now()
+        admins = self.env.ref("sms_center.group_admin").users.filtered(
+            lambda u: not u.share
+            and u.active
+            and u.id != self.env.ref("base.user_root").id
+        )
+        # Active gateways that still poll or send.
+        for gateway in self.search(
+            [("failing_since", "!=", False), ("alert_sent_at", "=", False)]
+        ):
+            if now - gateway.failing_since < timedelta(
+                minutes=gateway.alert_after_minutes or 0
+            ):
+                continue
+            if gateway.gateway_type == "kannel" and gateway.kannel_admin_url:
+                gateway._check_kannel_status()
+                if not gateway.failing_since:
+                    continue
+            summary = self.env._(
+                "SMS gateway %(gateway)s is down", gateway=gateway.name
+            )
+            note = self.env._(
+                "Failing since %(since)s (UTC). Last error: %(error)s",
+                since=gateway.failing_since,
+                error=gateway.last_error or "-",
+            )
+            for admin in admins:
+                gateway.activity_schedule(
+                    "mail.mail_activity_data_todo",
+                    summary=summary,
+                    note=note,
+                    user_id=admin.id,
+                )
+            gateway.message_post(
+                body=f"{summary}. {note}",
+                partner_ids=admins.partner_id.ids,
+                subtype_xmlid="mail.mt_comment",
+            )
+            gateway.alert_sent_at = now
+
+    def _check_kannel_status(self):
+        """Ask bearerbox for its status; note success or error."""
+        self.ensure_one()
+        gateway = self.sudo()
+        try:
+            status = kannel.admin_status(
+                gateway.kannel_admin_url,
+                gateway.kannel_admin_password,
+                session=self._session(),
+            )
+        except requests.RequestException as exc:
+            gateway._note_error(
+                self.env._("Kannel status unreachable: %(error)s", error=exc)
+            )
+            return False
+        online = [
+            name for name, state in status.get("smscs", {}).items() if state == "online"
+        ]
+        if status.get("running") and online:
+            gateway._note_success()
+            return True
+        gateway._note_error(
+            self.env._(
+                "Kannel runs but no SMSC is online: %(smscs)s",
+                smscs=status.get("smscs"),
+            )
+        )
+        return False
+
+    # ------------------------------------------------------------------
+    # Actions
+    # ------------------------------------------------------------------
+
+    def action_open_test_sms(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Send test SMS"),
+            "res_model": "sms_center.gateway.test",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"default_gateway_id": self.id},
+        }
+
+    def action_view_queue(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Queued SMS"),
+            "res_model": "sms.sms",
+            "view_mode": "list,form",
+            "domain": [
+                ("sms_center_gateway_id", "=", self.id),
+                ("state", "in", ("outgoing", "process")),
+            ],
+        }
+
+    def action_regenerate_token(self):
+        for gateway in self:
+            gateway.sudo().webhook_token = secrets.token_urlsafe(32)
+            gateway.message_post(
+                body=self.env._(
+                    "Webhook secret regenerated: update the gateway's URLs."
+                ),
+                subtype_xmlid="mail.mt_note",
+            )
+
+
+def _drop_sessions(ids):
+    with _SESSIONS_LOCK:
+        for key in [k for k in _SESSIONS if k[1] in ids]:
+            _SESSIONS.pop(key).close()

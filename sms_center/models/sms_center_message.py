@@ -191,6 +191,8 @@ class SmsCenterMessage(models.Model):
         return super().write(vals)
 
     def unlink(self):
+        if not self:
+            return super().unlink()
         raise UserError(
             self.env._(
                 "Inbound SMS are a public record and cannot be deleted. Mark them as "

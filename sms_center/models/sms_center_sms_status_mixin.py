@@ -88,6 +88,46 @@ class SmsCenterSmsStatusMixin(models.AbstractModel):
                 values["sms_failure_reason"] = labels.get(failure_type) or failure_type
         return values
 
+    @api.model
+    def _sms_status_apply_dlr(self, event):
+        """Late delivery report whose ``sms.sms`` row is gone.
+
+        ``event`` is a :class:`lib.dlr.DlrEvent`; matched on our reference
+        (the SMS uuid), then on the gateway's message id. Returns True when
+        something was updated.
+        """
+        domain = [("sms_uuid", "=", event.ref)] if event.ref else []
+        if not domain and event.gateway_ref:
+            domain = [("sms_gateway_ref", "=", event.gateway_ref)]
+        if not domain:
+            return False
+        found = False
+        sms_state = {"delivered": "sent", "failed": "error"}.get(event.status)
+        for model in self._sms_status_models():
+            # sudo: delivery reports arrive without a user.
+            records = model.sudo().search(domain)
+            # A final status is never replaced by a late "pending".
+            records = records.filtered(
+                lambda r: not (r.sms_delivered or r.sms_state == "failed")
+                or event.status != "pending"
+            )
+            if records and sms_state:
+                values = self._sms_status_values(
+                    sms_state,
+                    "sms_not_delivered" if sms_state == "error" else False,
+                    event.reason if sms_state == "error" else False,
+                )
+                records.write(values)
+                self.env["sms.tracker"].sudo().search(
+                    [("sms_uuid", "in", records.mapped("sms_uuid"))]
+                )._action_update_from_sms_state(
+                    sms_state,
+                    failure_type=values["sms_failure_type"],
+                    failure_reason=values["sms_failure_reason"],
+                )
+            found = found or bool(records)
+        return found
+
     def _sms_status_track(self, sms):
         """Start tracking ``sms`` (an ``sms.sms`` record) on ``self``."""
         self.ensure_one()

@@ -1,5 +1,53 @@
+"""Outgoing SMS through the center's own gateways (R7, R14, R15).
+
+``sms.sms`` stays Odoo's queue and state machine. When at least one SMS
+Center gateway sends, the center takes the queue over from Odoo's IAP
+sender:
+
+* nothing is transmitted inside a user's transaction: ``send()`` only
+  queues and wakes the worker, so a rolled-back request cannot leave a sent
+  SMS behind, and a sent SMS always has its record;
+* the worker claims a batch with ``FOR UPDATE SKIP LOCKED`` (concurrent
+  workers never take the same SMS), marks it ``process`` and commits before
+  talking to the gateway, then records the answers and commits again;
+* temporary failures go back to the queue with exponential back-off, up to
+  the gateway's attempt limit; an answer that may or may not have reached
+  the gateway (timeout after sending) is never retried automatically, so no
+  SMS is sent twice, and is shown as failed with that reason so that an
+  officer decides about resending;
+* an SMS left in ``process`` by a crash is, likewise, failed with the reason
+  "interrupted" after a grace period, never resent blindly.
+
+The public status of each SMS is kept on the records that inherit
+``sms_center.sms.status.mixin`` and on Odoo's ``mail.notification`` (chatter
+icons), both updated from here; ``sms.sms`` rows can be cleaned up.
+"""
+
+import logging
+import threading
+from datetime import timedelta
+
 from odoo import api, fields, models
 from odoo.tools import formataddr
+
+from ..lib import dlr as dlr_lib
+from ..lib import phone
+
+_logger = logging.getLogger(__name__)
+
+STALE_PROCESS_MINUTES = 15
+# Pending SMS without a final delivery report are cleaned up after this.
+PENDING_RETENTION_DAYS = 7
+# SMS center status -> sms.sms state.
+DLR_TO_SMS_STATE = {
+    dlr_lib.DELIVERED: "sent",
+    dlr_lib.PENDING: "pending",
+    dlr_lib.FAILED: "error",
+}
+
+
+def _testing():
+    return getattr(threading.current_thread(), "testing", False)
 
 
 class SmsSms(models.Model):
@@ -8,6 +56,27 @@ class SmsSms(models.Model):
     sms_center_sender_id = fields.Char(
         string="Sender ID", help="Alphanumeric sender ID requested for this SMS."
     )
+    sms_center_gateway_id = fields.Many2one(
+        "sms_center.gateway",
+        string="Gateway",
+        index="btree_not_null",
+        ondelete="set null",
+        copy=False,
+    )
+    sms_center_attempts = fields.Integer(string="Attempts", copy=False)
+    sms_center_next_attempt = fields.Datetime(string="Next attempt", copy=False)
+    sms_center_gateway_ref = fields.Char(
+        string="Gateway reference", index="btree_not_null", copy=False
+    )
+    sms_center_failure_reason = fields.Char(string="Failure reason", copy=False)
+    sms_center_processing_since = fields.Datetime(copy=False)
+
+    def init(self):
+        # The worker's claim query: queued SMS by due time.
+        self.env.cr.execute(
+            """CREATE INDEX IF NOT EXISTS sms_sms_sms_center_queue_idx
+               ON sms_sms (id) WHERE state = 'outgoing'"""
+        )
 
     @api.model_create_multi
     def create(self, vals_list):
@@ -17,42 +86,56 @@ class SmsSms(models.Model):
             sms.filtered(
                 lambda s: not s.sms_center_sender_id
             ).sms_center_sender_id = sender
+        gateway_id = self.env.context.get("sms_center_gateway_id")
+        if gateway_id:
+            sms.sms_center_gateway_id = gateway_id
         return sms
 
     def write(self, vals):
+        if vals.get("state") == "outgoing" and "sms_center_next_attempt" not in vals:
+            # Resent by hand (Odoo's resend wizard or ours): a fresh start.
+            vals = dict(vals, sms_center_next_attempt=False, sms_center_attempts=0)
         res = super().write(vals)
         if "state" in vals or "failure_type" in vals:
             self._sms_center_propagate_status()
         return res
 
-    def _sms_center_propagate_status(self, failure_reason=False):
+    def _sms_center_propagate_status(self):
         """Copy the queue state onto the durable status records (R7)."""
         Mixin = self.env["sms_center.sms.status.mixin"]
         groups = {}
         for sms in self:
-            key = (sms.state, sms.failure_type or False)
+            key = (
+                sms.state,
+                sms.failure_type or False,
+                sms.sms_center_failure_reason or False,
+            )
             groups.setdefault(key, []).append(sms.uuid)
-        for (state, failure_type), uuids in groups.items():
+        for (state, failure_type, reason), uuids in groups.items():
             Mixin._sms_status_apply(
-                uuids, Mixin._sms_status_values(state, failure_type, failure_reason)
+                uuids, Mixin._sms_status_values(state, failure_type, reason)
             )
 
-    @api.model
-    def _sms_center_trigger_queue(self):
-        """Ask the SMS queue cron to run as soon as this transaction commits."""
-        cron = self.env.ref(
-            "sms.ir_cron_sms_scheduler_action", raise_if_not_found=False
-        )
-        if cron:
-            cron.sudo()._trigger()
+    # ------------------------------------------------------------------
+    # Queueing
+    # ------------------------------------------------------------------
 
     @api.model
-    def _sms_center_post(self, record, body, number, sender_id=False):
+    def _sms_center_trigger_queue(self, at=None):
+        """Run the SMS Center worker as soon as this transaction commits."""
+        cron = self.env.ref(
+            "sms_center.ir_cron_sms_center_outbound", raise_if_not_found=False
+        )
+        if cron:
+            # sudo: any user posting an SMS may wake the worker.
+            cron.sudo()._trigger(at=at)
+
+    @api.model
+    def _sms_center_post(self, record, body, number, sender_id=False, gateway=None):
         """Post ``body`` as an SMS on ``record``'s chatter and queue it.
 
         Returns the queued ``sms.sms``. The SMS is never sent inside the
-        current transaction: the queue worker sends it after commit, so a
-        rollback cannot leave a sent SMS without its record.
+        current transaction (see the module docstring).
         """
         record.ensure_one()
         author = self.env.user.partner_id
@@ -60,7 +143,10 @@ class SmsSms(models.Model):
         email_from = author.email_formatted or formataddr(
             (author.name, self.env.company.email or "noreply@sms-center.invalid")
         )
-        message = record.with_context(sms_center_sender_id=sender_id)._message_sms(
+        message = record.with_context(
+            sms_center_sender_id=sender_id,
+            sms_center_gateway_id=gateway.id if gateway else False,
+        )._message_sms(
             body,
             partner_ids=[],
             sms_numbers=[number],
@@ -74,3 +160,320 @@ class SmsSms(models.Model):
         )
         self._sms_center_trigger_queue()
         return sms
+
+    def _send(self, unlink_failed=False, unlink_sent=True, raise_exception=False):
+        """Odoo's immediate send: with center gateways, queue instead.
+
+        Works the same on 18.0 builds with and without the SMS provider hooks
+        (``_split_by_api``), which both end here.
+        """
+        if not self.env["sms_center.gateway"]._outbound_gateways():
+            return super()._send(
+                unlink_failed=unlink_failed,
+                unlink_sent=unlink_sent,
+                raise_exception=raise_exception,
+            )
+        self._sms_center_trigger_queue()
+        return None
+
+    @api.model
+    def _process_queue(self, ids=None):
+        """Odoo's queue cron: hand over to the center worker when it sends."""
+        if not self.env["sms_center.gateway"]._outbound_gateways():
+            return super()._process_queue(ids=ids)
+        return self._sms_center_process_queue()
+
+    # ------------------------------------------------------------------
+    # Worker
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _sms_center_process_queue(self, max_rounds=50):
+        """Send queued SMS through the HTTP gateways (cron entry point).
+
+        Modem gateways are served by the modem worker, which claims the SMS
+        routed to it the same way.
+        """
+        Gateway = self.env["sms_center.gateway"]
+        gateways = Gateway._outbound_gateways()
+        self._sms_center_fail_stale()
+        http_gateways = gateways.filtered(lambda g: g.gateway_type != "gammu")
+        for _round in range(max_rounds):
+            self._sms_center_route_new(gateways)
+            batch = self._sms_center_claim(http_gateways)
+            if not batch:
+                break
+            for gateway, sms_batch in batch.grouped("sms_center_gateway_id").items():
+                try:
+                    results = gateway._transmit(sms_batch)
+                except Exception as exc:  # noqa: BLE001 - keep the worker alive
+                    _logger.exception(
+                        "SMS gateway %s crashed while sending", gateway.code
+                    )
+                    results = {
+                        sms.id: dlr_lib.SendResult(False, True, detail=str(exc))
+                        for sms in sms_batch
+                    }
+                sms_batch._sms_center_apply_results(gateway, results)
+                self._sms_center_commit()
+        self._sms_center_schedule_retry()
+        return True
+
+    @api.model
+    def _sms_center_commit(self):
+        if not _testing():
+            self.env.cr.commit()
+
+    @api.model
+    def _sms_center_route_new(self, gateways):
+        """Give queued SMS without a gateway their gateway (by prefix)."""
+        self.flush_model()
+        self.env.cr.execute(
+            """SELECT id FROM sms_sms
+                WHERE state = 'outgoing' AND NOT COALESCE(to_delete, FALSE)
+                  AND (sms_center_gateway_id IS NULL
+                       OR sms_center_gateway_id != ALL(%s))
+                ORDER BY id LIMIT 5000
+                FOR UPDATE SKIP LOCKED""",
+            [gateways.ids or [0]],
+        )
+        sms_records = self.sudo().browse([row[0] for row in self.env.cr.fetchall()])
+        unroutable = self.browse()
+        for sms in sms_records:
+            number = phone.to_e164(sms.number)
+            if not number:
+                sms.write(
+                    {
+                        "state": "error",
+                        "failure_type": "sms_number_format",
+                        "sms_center_failure_reason": self.env._(
+                            "%(number)s is not a valid phone number.",
+                            number=sms.number or "-",
+                        ),
+                    }
+                )
+                continue
+            gateway = self.env["sms_center.gateway"]._route_outbound(number, gateways)
+            if gateway:
+                sms.write({"sms_center_gateway_id": gateway.id, "number": number})
+            else:
+                unroutable |= sms
+        if unroutable:
+            unroutable.write(
+                {
+                    "state": "error",
+                    "failure_type": "sms_server",
+                    "sms_center_failure_reason": self.env._(
+                        "No active gateway sends to this number."
+                    ),
+                }
+            )
+        self._sms_center_commit()
+
+    @api.model
+    def _sms_center_claim(self, gateways, limit=None):
+        """Lock, mark ``process`` and commit a batch of due SMS of ``gateways``."""
+        if not gateways:
+            return self.browse()
+        limit = limit or max(gateways.mapped("batch_size") or [200])
+        self.flush_model()
+        self.env.cr.execute(
+            """SELECT id FROM sms_sms
+                WHERE state = 'outgoing' AND NOT COALESCE(to_delete, FALSE)
+                  AND sms_center_gateway_id = ANY(%s)
+                  AND (sms_center_next_attempt IS NULL
+                       OR sms_center_next_attempt <= (now() AT TIME ZONE 'UTC'))
+                ORDER BY id LIMIT %s
+                FOR UPDATE SKIP LOCKED""",
+            [gateways.ids, limit],
+        )
+        batch = self.sudo().browse([row[0] for row in self.env.cr.fetchall()])
+        if not batch:
+            return batch
+        now = fields.Datetime.now()
+        for attempts, group in batch.grouped("sms_center_attempts").items():
+            group.write(
+                {
+                    "state": "process",
+                    "sms_center_attempts": attempts + 1,
+                    "sms_center_processing_since": now,
+                }
+            )
+        self._sms_center_commit()
+        return batch
+
+    def _sms_center_apply_results(self, gateway, results):
+        """Record what ``gateway`` answered for each SMS of ``self``."""
+        now = fields.Datetime.now()
+        accepted_any = False
+        last_error = False
+        for sms in self:
+            result = results.get(sms.id) or dlr_lib.SendResult(
+                False, True, detail="no answer recorded"
+            )
+            values = {"sms_center_processing_since": False}
+            if result.accepted:
+                accepted_any = True
+                values.update(
+                    state="pending",
+                    failure_type=False,
+                    sms_center_failure_reason=False,
+                    sms_center_gateway_ref=result.gateway_ref or sms.uuid,
+                )
+            elif result.uncertain:
+                last_error = result.detail
+                values.update(
+                    state="error",
+                    failure_type="sms_server",
+                    sms_center_failure_reason=self.env._(
+                        "The gateway did not answer (%(detail)s): the SMS may have "
+                        "been sent. Not retried automatically, to avoid sending it "
+                        "twice.",
+                        detail=result.detail[:200],
+                    ),
+                )
+            elif result.temporary and sms.sms_center_attempts < (
+                gateway.max_attempts or 1
+            ):
+                last_error = result.detail
+                values.update(
+                    state="outgoing",
+                    sms_center_next_attempt=now
+                    + gateway._retry_delay(sms.sms_center_attempts),
+                    sms_center_failure_reason=self.env._(
+                        "Attempt %(attempt)s failed, retrying: %(detail)s",
+                        attempt=sms.sms_center_attempts,
+                        detail=result.detail[:200],
+                    ),
+                )
+            else:
+                if result.temporary:
+                    last_error = result.detail
+                values.update(
+                    state="error",
+                    failure_type="sms_server",
+                    sms_center_failure_reason=self.env._(
+                        "Refused by %(gateway)s: %(detail)s",
+                        gateway=gateway.name,
+                        detail=result.detail[:300],
+                    ),
+                )
+            sms.write(values)
+            tracker_reason = values.get("sms_center_failure_reason") or False
+            sms.sms_tracker_id._action_update_from_sms_state(
+                values["state"],
+                failure_type=values.get("failure_type") or False,
+                failure_reason=tracker_reason if values["state"] == "error" else False,
+            )
+        accepted = self.filtered(lambda s: s.state == "pending")
+        if accepted:
+            Mixin = self.env["sms_center.sms.status.mixin"]
+            for sms in accepted:
+                Mixin._sms_status_apply(
+                    [sms.uuid], {"sms_gateway_ref": sms.sms_center_gateway_ref}
+                )
+        if last_error and not accepted_any:
+            gateway._note_error(last_error)
+        elif accepted_any:
+            gateway._note_success()
+        self.mail_message_id._notify_message_notification_update()
+
+    @api.model
+    def _sms_center_fail_stale(self):
+        """SMS left in ``process`` by a crash: failed, never resent blindly."""
+        limit = fields.Datetime.now() - timedelta(minutes=STALE_PROCESS_MINUTES)
+        stale = self.sudo().search(
+            [
+                ("state", "=", "process"),
+                ("sms_center_gateway_id", "!=", False),
+                ("sms_center_processing_since", "<", limit),
+            ]
+        )
+        if stale:
+            _logger.warning("Failing %s SMS interrupted while sending", len(stale))
+            stale.write(
+                {
+                    "state": "error",
+                    "failure_type": "sms_server",
+                    "sms_center_processing_since": False,
+                    "sms_center_failure_reason": self.env._(
+                        "Sending was interrupted (restart or crash): the SMS may have "
+                        "been sent. Not retried automatically; resend if needed."
+                    ),
+                }
+            )
+            self._sms_center_commit()
+
+    @api.model
+    def _sms_center_schedule_retry(self):
+        """Wake the worker when the next retry is due."""
+        self.env.cr.execute(
+            """SELECT MIN(sms_center_next_attempt) FROM sms_sms
+                WHERE state = 'outgoing' AND sms_center_next_attempt IS NOT NULL"""
+        )
+        next_at = self.env.cr.fetchone()[0]
+        if next_at:
+            self._sms_center_trigger_queue(at=max(next_at, fields.Datetime.now()))
+
+    # ------------------------------------------------------------------
+    # Delivery reports
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _sms_center_apply_dlr(self, gateway, event):
+        """Apply a delivery report (:class:`lib.dlr.DlrEvent`) of ``gateway``.
+
+        Matches our reference (the SMS uuid) first, then the gateway's id;
+        works after Odoo cleaned the ``sms.sms`` row up. Returns True when
+        a message was found.
+        """
+        Sms = self.sudo().with_context(active_test=False)
+        sms = Sms.browse()
+        if event.ref:
+            sms = Sms.search([("uuid", "=", event.ref)], limit=1)
+        if not sms and event.gateway_ref:
+            sms = Sms.search(
+                [
+                    ("sms_center_gateway_ref", "=", event.gateway_ref),
+                    ("sms_center_gateway_id", "=", gateway.id),
+                ],
+                order="id desc",
+                limit=1,
+            )
+        Mixin = self.env["sms_center.sms.status.mixin"]
+        if not sms:
+            return Mixin._sms_status_apply_dlr(event)
+        current = {"sent": dlr_lib.DELIVERED, "error": dlr_lib.FAILED}.get(sms.state)
+        status = dlr_lib.merge_status(current, event.status)
+        if status == current:
+            return True
+        values = {"state": DLR_TO_SMS_STATE[status]}
+        if status == dlr_lib.FAILED:
+            values.update(
+                failure_type="sms_not_delivered",
+                sms_center_failure_reason=event.reason or self.env._("Not delivered"),
+            )
+        else:
+            values.update(failure_type=False, sms_center_failure_reason=False)
+        if status in (dlr_lib.DELIVERED, dlr_lib.FAILED):
+            values["to_delete"] = True
+        sms.write(values)
+        sms.sms_tracker_id._action_update_from_sms_state(
+            values["state"],
+            failure_type=values.get("failure_type") or False,
+            failure_reason=values.get("sms_center_failure_reason") or False,
+        )
+        gateway._note_success()
+        return True
+
+    @api.autovacuum
+    def _gc_sms_center_pending(self):
+        """Forget queue rows whose delivery report never came."""
+        limit = fields.Datetime.now() - timedelta(days=PENDING_RETENTION_DAYS)
+        self.sudo().search(
+            [
+                ("state", "=", "pending"),
+                ("sms_center_gateway_id", "!=", False),
+                ("write_date", "<", limit),
+            ]
+        ).write({"to_delete": True})
