@@ -221,8 +221,10 @@ class SmsSms(models.Model):
 
     @api.model
     def _sms_center_commit(self):
+        """Commit worker progress: a batch handed to a gateway must stay
+        recorded whatever happens to the rest of the run (no SMS twice)."""
         if not _testing():
-            self.env.cr.commit()
+            self.env.cr.commit()  # pylint: disable=invalid-commit
 
     @api.model
     def _sms_center_route_new(self, gateways):
