@@ -38,4 +38,9 @@
         "views/sms_center_menus.xml",
     ],
     "demo": ["demo/sms_center_demo.xml"],
+    "assets": {
+        "web.assets_tests": [
+            "sms_center/static/tests/tours/*.js",
+        ],
+    },
 }

@@ -6,3 +6,4 @@ from . import test_reply
 from . import test_access
 from . import test_integrity
 from . import test_transfer
+from . import test_ui

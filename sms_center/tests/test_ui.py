@@ -1,0 +1,53 @@
+from odoo.tests import HttpCase, new_test_user, tagged
+
+
+@tagged("post_install", "-at_install")
+class TestInboxUi(HttpCase):
+    """An officer answers from a real browser, on a desktop and a phone."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        team = cls.env["helpdesk.ticket.team"].create({"name": "Tour Unit"})
+        cls.officer_user = new_test_user(
+            cls.env,
+            login="tour_officer",
+            name="Tour Officer",
+            groups="sms_center.group_officer",
+        )
+        officer = cls.env["sms_center.officer"].create(
+            {"user_id": cls.officer_user.id, "notification_mobile": "081211119999"}
+        )
+        cls.env["sms_center.keyword"].create(
+            {"name": "TOURKW", "team_id": team.id, "officer_ids": [(6, 0, officer.ids)]}
+        )
+        cls.message = cls.env["sms_center.message"].receive(
+            "081377776666", "TOURKW lampu jalan di desa Kalilunjar mati"
+        )
+
+    def _assert_answered(self):
+        ticket = self.message.ticket_id
+        self.assertTrue(ticket.sms_answered)
+        self.assertEqual(len(ticket.sms_reply_ids), 1)
+        reply = ticket.sms_reply_ids
+        self.assertEqual(reply.author_id, self.officer_user)
+        sms = self.env["sms.sms"].search([("uuid", "=", reply.sms_uuid)])
+        self.assertEqual(sms.number, "+6281377776666")
+
+    def test_reply_on_desktop(self):
+        self.start_tour(
+            "/odoo/action-sms_center.action_sms_inbox",
+            "sms_center_reply_tour",
+            login="tour_officer",
+        )
+        self._assert_answered()
+
+    def test_reply_on_phone(self):
+        self.browser_size = "375x667"
+        self.touch_enabled = True
+        self.start_tour(
+            "/odoo/action-sms_center.action_sms_inbox",
+            "sms_center_reply_tour",
+            login="tour_officer",
+        )
+        self._assert_answered()
