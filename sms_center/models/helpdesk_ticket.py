@@ -43,6 +43,16 @@ class HelpdeskTicket(models.Model):
         "excluded from publication by the secretariat.",
     )
 
+    def init(self):
+        res = super().init()
+        # Follow-up SMS look for the open ticket of the same citizen.
+        self.env.cr.execute(
+            """CREATE INDEX IF NOT EXISTS helpdesk_ticket_sms_partner_idx
+               ON helpdesk_ticket (partner_id, sms_received_at)
+               WHERE sms_keyword_id IS NOT NULL"""
+        )
+        return res
+
     @api.depends("sms_reply_ids")
     def _compute_sms_answer_count(self):
         counts = dict(

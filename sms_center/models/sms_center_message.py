@@ -89,7 +89,6 @@ class SmsCenterMessage(models.Model):
         ],
         readonly=True,
         index=True,
-        tracking=True,
     )
     state_reason = fields.Char(string="Routing note", readonly=True)
     ticket_id = fields.Many2one(
@@ -245,7 +244,10 @@ class SmsCenterMessage(models.Model):
         )
         try:
             with self.env.cr.savepoint():
-                message = Message.create(vals)
+                # No "created" log nor follower per SMS: thousands a day.
+                message = Message.with_context(
+                    mail_create_nolog=True, mail_create_nosubscribe=True
+                ).create(vals)
         except psycopg2.IntegrityError:
             # A concurrent delivery of the same gateway message won the race.
             existing = Message._find_duplicate(gateway, gateway_message_id)
@@ -268,13 +270,16 @@ class SmsCenterMessage(models.Model):
 
     @api.model
     def _find_duplicate(self, gateway, gateway_message_id):
-        return self.search(
-            [
-                ("gateway_id", "=", gateway.id or False),
-                ("gateway_message_id", "=", gateway_message_id),
-            ],
-            limit=1,
+        # Same expression as the unique index, so that it is used.
+        self.flush_model(["gateway_id", "gateway_message_id"])
+        self.env.cr.execute(
+            """SELECT id FROM sms_center_message
+                WHERE COALESCE(gateway_id, 0) = %s AND gateway_message_id = %s
+                LIMIT 1""",
+            [gateway.id or 0, gateway_message_id],
         )
+        row = self.env.cr.fetchone()
+        return self.browse(row[0]) if row else self.browse()
 
     @api.model
     def _prepare_receive_vals(
@@ -463,7 +468,7 @@ class SmsCenterMessage(models.Model):
         partner = Partner.search([("phone_sanitized", "=", e164)], order="id", limit=1)
         if partner:
             return partner
-        return Partner.create(
+        return Partner.with_context(tracking_disable=True).create(
             {
                 "name": self.env._("SMS %(number)s", number=phone.mask(e164)),
                 "mobile": e164,
