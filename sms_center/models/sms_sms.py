@@ -70,6 +70,12 @@ class SmsSms(models.Model):
     )
     sms_center_failure_reason = fields.Char(string="Failure reason", copy=False)
     sms_center_processing_since = fields.Datetime(copy=False)
+    # Delivery reports saying "not delivered" (``_sms_center_apply_dlr``):
+    # Odoo 18 has this value on mail.notification and sms.tracker only.
+    failure_type = fields.Selection(
+        selection_add=[("sms_not_delivered", "Not Delivered")],
+        ondelete={"sms_not_delivered": "set null"},
+    )
 
     def init(self):
         # The worker's claim query: queued SMS by due time.
