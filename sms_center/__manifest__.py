@@ -36,6 +36,8 @@
         "views/res_config_settings_views.xml",
         "views/website_templates.xml",
         "views/sms_center_menus.xml",
+        "data/sms_center_gammu_cron.xml",
+        "views/sms_center_gateway_gammu_views.xml",
     ],
     "demo": ["demo/sms_center_demo.xml"],
     "assets": {

@@ -9,3 +9,6 @@ from . import sms_center_reply
 from . import helpdesk_ticket
 from . import res_config_settings
 from . import sms_center_demo
+from . import sms_center_modem_part
+from . import sms_center_modem_report
+from . import sms_center_gateway_gammu
