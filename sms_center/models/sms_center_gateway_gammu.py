@@ -450,6 +450,8 @@ class SmsCenterGateway(models.Model):
     def _gammu_send_queue(self, modem, settings):
         """Send the due SMS of this gateway; returns the problems met."""
         Sms = self.env["sms.sms"]
+        # SMS a crash left "in process" are failed, never sent again.
+        Sms._sms_center_fail_stale()
         Sms._sms_center_route_new(self._outbound_gateways())
         deadline = time.monotonic() + SEND_BUDGET_SECONDS
         problems = []
