@@ -7,3 +7,4 @@ from . import test_access
 from . import test_integrity
 from . import test_transfer
 from . import test_ui
+from . import test_gateway_gammu
