@@ -9,6 +9,8 @@ from . import sms_center_reply
 from . import helpdesk_ticket
 from . import res_config_settings
 from . import sms_center_demo
+from . import helpdesk_ticket_deadline
+from . import sms_center_reminder
 from . import sms_center_modem_part
 from . import sms_center_modem_report
 from . import sms_center_gateway_gammu

@@ -1,4 +1,4 @@
-from odoo import fields, models
+from odoo import api, fields, models
 
 
 class ResConfigSettings(models.TransientModel):
@@ -45,3 +45,93 @@ class ResConfigSettings(models.TransientModel):
         # Loop protection caches the center's numbers.
         self.env.registry.clear_cache()
         return res
+
+    # --- Answer deadline, reminders and escalation (R8, R9) ---
+    sms_center_deadline_hours = fields.Float(
+        string="Answer deadline (hours)",
+        config_parameter="sms_center.deadline_hours",
+        default=3.0,
+        help="Time officers have to answer an SMS (Pasal 13: 3 hours).",
+    )
+    sms_center_deadline_mode = fields.Selection(
+        [("clock", "Clock hours"), ("calendar", "Office working hours")],
+        string="Deadline counts",
+        config_parameter="sms_center.deadline_mode",
+        default="clock",
+    )
+    sms_center_deadline_calendar_id = fields.Many2one(
+        "resource.calendar",
+        string="Office working hours",
+        config_parameter="sms_center.deadline_calendar_id",
+        help="Calendar whose working hours count towards the deadline, read in "
+        "the regency's time zone; its public holidays (global time off) do not "
+        "count. Empty: the company's working hours.",
+    )
+    sms_center_daily_reminder_time = fields.Selection(
+        "_sms_center_half_hours",
+        string="Daily reminder at",
+        config_parameter="sms_center.daily_reminder_time",
+        default="16:00",
+    )
+    sms_center_quiet_hours = fields.Boolean(
+        string="Quiet hours",
+        config_parameter="sms_center.quiet_hours",
+        help="No reminder SMS in these hours: the hourly reminders are deferred "
+        "to the first one after them.",
+    )
+    sms_center_quiet_hours_start = fields.Selection(
+        "_sms_center_half_hours",
+        string="Quiet from",
+        config_parameter="sms_center.quiet_hours_start",
+        default="21:00",
+    )
+    sms_center_quiet_hours_end = fields.Selection(
+        "_sms_center_half_hours",
+        string="Quiet until",
+        config_parameter="sms_center.quiet_hours_end",
+        default="06:00",
+    )
+    sms_center_escalation_user_id = fields.Many2one(
+        "res.users",
+        string="Escalation responsible",
+        config_parameter="sms_center.escalation_user_id",
+        domain=lambda self: [
+            ("groups_id", "in", self.env.ref("sms_center.group_secretariat").id),
+            ("share", "=", False),
+        ],
+        help="Gets an activity for each overdue SMS. Empty: every member of the "
+        "secretariat gets one. The whole secretariat is notified in any case.",
+    )
+    sms_center_escalate_to_superior = fields.Boolean(
+        string="SMS to the officer's superior",
+        config_parameter="sms_center.escalate_to_superior",
+        help="Overdue SMS are also reported by SMS to the superior of the "
+        "officer, at the superior's notification number.",
+    )
+
+    @api.model
+    def _sms_center_half_hours(self):
+        return [
+            (f"{hour:02d}:{minute:02d}", f"{hour:02d}:{minute:02d}")
+            for hour in range(24)
+            for minute in (0, 30)
+        ]
+
+    @api.constrains(
+        "sms_center_deadline_hours",
+        "sms_center_daily_reminder_time",
+        "sms_center_quiet_hours",
+        "sms_center_quiet_hours_start",
+        "sms_center_quiet_hours_end",
+    )
+    def _check_sms_center_deadline_reminders(self):
+        for settings in self:
+            self.env["sms_center.reminder"]._check_settings(
+                settings.sms_center_deadline_hours,
+                settings.sms_center_daily_reminder_time,
+                settings.sms_center_quiet_hours
+                and (
+                    settings.sms_center_quiet_hours_start,
+                    settings.sms_center_quiet_hours_end,
+                ),
+            )

@@ -6,5 +6,7 @@ from . import test_reply
 from . import test_access
 from . import test_integrity
 from . import test_transfer
+from . import test_reminders
+from . import test_deadline
 from . import test_ui
 from . import test_gateway_gammu
