@@ -61,16 +61,41 @@ DEFAULT_TZ = "Asia/Jakarta"
 class SmsCenterGateway(models.Model):
     _inherit = "sms_center.gateway"
 
-    gammu_debug_file = fields.Char(
+    gammu_debug = fields.Boolean(
         string="Gammu debug log",
         groups="sms_center.group_admin",
-        help="File where Gammu writes its whole conversation with the modem "
-        "during the last poll (AT commands, PDUs). For troubleshooting only: "
-        "it contains phone numbers and texts. Empty: no log.",
+        help="Gammu writes its whole conversation with the modem during the "
+        "last poll (AT commands, PDUs) to the file shown. For troubleshooting "
+        "only: it contains phone numbers and texts.",
     )
     gammu_waiting_part_count = fields.Integer(
         string="Waiting parts", compute="_compute_gammu_waiting_part_count"
     )
+    gammu_lock_file = fields.Char(
+        string="Lock file",
+        compute="_compute_gammu_files",
+        groups="sms_center.group_admin",
+        help="Held while the worker uses the modem. Diagnostic tools must take "
+        "it too, e.g. flock -n <this file> gammu identify",
+    )
+    gammu_debug_path = fields.Char(
+        string="Debug log file",
+        compute="_compute_gammu_files",
+        groups="sms_center.group_admin",
+    )
+
+    @api.depends("gateway_type", "gammu_device", "code", "gammu_debug")
+    def _compute_gammu_files(self):
+        for gateway in self:
+            modem = gateway.gateway_type == "gammu"
+            gateway.gammu_lock_file = (
+                gateway._gammu_lock_path() if modem and gateway.gammu_device else False
+            )
+            gateway.gammu_debug_path = (
+                gateway._gammu_debug_path()
+                if modem and gateway.gammu_debug and gateway.code
+                else False
+            )
 
     def _compute_gammu_waiting_part_count(self):
         # sudo: administrators see the count, the raw parts are system data.
@@ -181,30 +206,39 @@ class SmsCenterGateway(models.Model):
         }
         if (gateway.gammu_model or "").strip():
             config["Model"] = gateway.gammu_model.strip()
-        if (gateway.gammu_debug_file or "").strip():
+        if gateway.gammu_debug:
             config.update(
-                DebugFile=gateway.gammu_debug_file.strip(),
+                DebugFile=self._gammu_debug_path(),
                 DebugLevel="textall",
                 UseGlobalDebugFile=False,
             )
         return config
+
+    def _gammu_dir(self):
+        """Directory of the worker's lock files and debug logs: system
+        parameter ``sms_center.modem_dir``, else ``<data_dir>/sms_center``.
+        Never a path typed in a gateway: Gammu truncates its debug file."""
+        return self.env["ir.config_parameter"].sudo().get_param(
+            "sms_center.modem_dir"
+        ) or os.path.join(tools.config["data_dir"], "sms_center")
 
     def _gammu_lock_path(self):
         """Lock file of this gateway's device.
 
         Named after the device itself (symbolic links resolved), not after
         the gateway: two gateways or two databases configured with the same
-        modem share the lock. Directory: system parameter
-        ``sms_center.modem_lock_dir``, else ``<data_dir>/sms_center``.
+        modem share the lock.
         """
         self.ensure_one()
-        directory = self.env["ir.config_parameter"].sudo().get_param(
-            "sms_center.modem_lock_dir"
-        ) or os.path.join(tools.config["data_dir"], "sms_center")
         device = os.path.realpath(self.gammu_device or self.code)
         slug = re.sub(r"[^A-Za-z0-9]+", "-", device).strip("-")[-60:]
         digest = hashlib.sha1(device.encode()).hexdigest()[:8]
-        return os.path.join(directory, f"modem-{slug}-{digest}.lock")
+        return os.path.join(self._gammu_dir(), f"modem-{slug}-{digest}.lock")
+
+    def _gammu_debug_path(self):
+        self.ensure_one()
+        name = re.sub(r"[^A-Za-z0-9_-]+", "-", self.code or str(self.id))
+        return os.path.join(self._gammu_dir(), f"gammu-{self.env.cr.dbname}-{name}.log")
 
     def _gammu_center_number(self):
         numbers = [n.strip() for n in (self.receiving_numbers or "").split(",")]

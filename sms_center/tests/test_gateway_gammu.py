@@ -15,6 +15,7 @@ import sys
 import tempfile
 import textwrap
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from unittest import mock, skipIf
 
 from odoo import fields
@@ -66,7 +67,7 @@ class TestGatewayGammu(SmsCenterCase):
         self.addCleanup(shutil.rmtree, root, True)
         self.phone = DummyPhone(root)
         self.env["ir.config_parameter"].sudo().set_param(
-            "sms_center.modem_lock_dir", f"{root}/locks"
+            "sms_center.modem_dir", f"{root}/work"
         )
         self.gateway = self.Gateway.create(
             {
@@ -77,11 +78,14 @@ class TestGatewayGammu(SmsCenterCase):
                 "gammu_device": str(self.phone.device),
                 "gammu_connection": "none",
                 "gammu_model": "dummy",
-                "gammu_debug_file": str(self.phone.debug_log),
+                "gammu_debug": True,
                 "gammu_multipart_timeout": 10,
                 "retry_delay_seconds": 60,
             }
         )
+        # Gammu logs what it sends here; the dummy phone reads it back.
+        self.phone.debug_log = Path(self.gateway._gammu_debug_path())
+        self.assertEqual(self.gateway.gammu_debug_path, str(self.phone.debug_log))
 
     # -- helpers ---------------------------------------------------------
 
@@ -542,6 +546,9 @@ class TestGatewayGammu(SmsCenterCase):
     def test_device_lock_is_per_device(self):
         twin = self.gateway.copy({"code": "gtest_twin", "name": "Same modem"})
         self.assertEqual(twin._gammu_lock_path(), self.gateway._gammu_lock_path())
+        self.assertEqual(twin.gammu_lock_file, self.gateway._gammu_lock_path())
+        self.assertTrue(twin.gammu_lock_file.startswith(f"{self.phone.root}/work/"))
+        self.assertNotEqual(twin._gammu_debug_path(), self.gateway._gammu_debug_path())
         twin.gammu_device = f"{self.phone.root}/other"
         self.assertNotEqual(twin._gammu_lock_path(), self.gateway._gammu_lock_path())
 
