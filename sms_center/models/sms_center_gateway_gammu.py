@@ -450,6 +450,15 @@ class SmsCenterGateway(models.Model):
                 (parts | duplicates).write(
                     {"state": "error", "error": str(exc)[:500], "processed_at": now}
                 )
+            except Exception:  # noqa: BLE001 - e.g. a serialization failure
+                # Unexpected: the parts stay waiting and are tried again at the
+                # next poll; the other messages go on.
+                _logger.exception(
+                    "Modem %s: storing SMS %s failed; retried at the next poll",
+                    self.code,
+                    message.message_key,
+                )
+                continue
             if not message.complete:
                 _logger.info(
                     "Modem %s: message %s delivered with %s of its parts after "
@@ -472,8 +481,16 @@ class SmsCenterGateway(models.Model):
             [("gateway_id", "=", self.id), ("state", "=", "new")], order="id"
         )
         for report in reports:
-            with self.env.cr.savepoint():
-                report._apply()
+            try:
+                with self.env.cr.savepoint():
+                    report._apply()
+            except Exception:  # noqa: BLE001 - one report must not stop the poll
+                _logger.exception(
+                    "Modem %s: applying delivery report %s failed; retried at "
+                    "the next poll",
+                    self.code,
+                    report.id,
+                )
         if reports:
             self._gammu_commit()
 

@@ -282,6 +282,31 @@ class TestGatewayGammu(SmsCenterCase):
         self.poll()  # not retried forever, nothing new
         self.assertEqual(len(self.messages()), 1)
 
+    def test_unexpected_error_on_one_message_retries_it_later(self):
+        self.phone.inject_sms(self.citizen_e164, "TDINKES gagal dulu", AT)
+        self.phone.inject_sms("+6285712345678", "TJALAN lancar", AT)
+        Message = type(self.Message)
+        original = Message.receive
+
+        def flaky(model, sender, text, *args, **kwargs):
+            if "gagal" in text:
+                raise RuntimeError("could not serialize access")
+            return original(model, sender, text, *args, **kwargs)
+
+        with (
+            mock.patch.object(Message, "receive", flaky),
+            mute_logger(worker.__name__),
+        ):
+            self.poll()
+        self.assertEqual(self.messages().mapped("text"), ["TJALAN lancar"])
+        self.assertEqual(sorted(self.parts().mapped("state")), ["done", "pending"])
+        self.assertFalse(self.gateway.failing_since)
+        self.poll()
+        self.assertEqual(
+            sorted(self.messages().mapped("text")),
+            ["TDINKES gagal dulu", "TJALAN lancar"],
+        )
+
     # -- outbound --------------------------------------------------------
 
     def test_answer_sent_as_multipart_ucs2_through_the_modem(self):
