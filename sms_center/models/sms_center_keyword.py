@@ -59,7 +59,9 @@ class SmsCenterKeyword(models.Model):
         help="Alphanumeric sender ID for answers under this keyword. Empty: the "
         "first officer's sender ID, then the gateway's default.",
     )
-    sender_id_warning = fields.Char(compute="_compute_sender_id_warning")
+    sender_id_warning = fields.Char(
+        string="Sender ID warning", compute="_compute_sender_id_warning"
+    )
     ticket_ids = fields.One2many("helpdesk.ticket", "sms_keyword_id", string="Tickets")
     open_ticket_count = fields.Integer(compute="_compute_ticket_counts")
     ticket_count = fields.Integer(compute="_compute_ticket_counts")

@@ -69,7 +69,9 @@ class SmsCenterMessage(models.Model):
         "sms_center.gateway", readonly=True, ondelete="restrict", index="btree_not_null"
     )
     gateway_message_id = fields.Char(
-        readonly=True, help="Identifier given by the gateway; repeats are ignored."
+        string="Gateway message ID",
+        readonly=True,
+        help="Identifier given by the gateway; repeats are ignored.",
     )
     # --- what the center made of it ---
     keyword_text = fields.Char(string="First word", readonly=True)
@@ -97,8 +99,8 @@ class SmsCenterMessage(models.Model):
     partner_id = fields.Many2one("res.partner", string="Contact", readonly=True)
     category_id = fields.Many2one(related="ticket_id.category_id", readonly=False)
     # --- automatic reply to an unknown keyword (status via the mixin) ---
-    auto_reply_body = fields.Text(readonly=True)
-    auto_reply_at = fields.Datetime(readonly=True)
+    auto_reply_body = fields.Text(string="Automatic reply", readonly=True)
+    auto_reply_at = fields.Datetime(string="Automatic reply at", readonly=True)
     auto_reply_skipped = fields.Char(string="No automatic reply because", readonly=True)
     # --- moderation by the secretariat (R11) ---
     moderation_state = fields.Selection(

@@ -80,7 +80,9 @@ class SmsCenterOfficer(models.Model):
         help="Alphanumeric sender ID (max 11 characters; more than 8 may be "
         "truncated by some operators) used for answers to citizens.",
     )
-    sender_id_warning = fields.Char(compute="_compute_sender_id_warning")
+    sender_id_warning = fields.Char(
+        string="Sender ID warning", compute="_compute_sender_id_warning"
+    )
     superior_id = fields.Many2one(
         "sms_center.officer",
         string="Superior",

@@ -34,7 +34,7 @@ class SmsCenterReply(models.Model):
     mail_message_id = fields.Many2one(
         "mail.message", readonly=True, ondelete="set null"
     )
-    send_count = fields.Integer(string="Attempts by officers", readonly=True, default=0)
+    send_count = fields.Integer(string="Times sent", readonly=True, default=0)
 
     @api.model_create_multi
     def create(self, vals_list):

@@ -69,7 +69,7 @@ class SmsSms(models.Model):
         string="Gateway reference", index="btree_not_null", copy=False
     )
     sms_center_failure_reason = fields.Char(string="Failure reason", copy=False)
-    sms_center_processing_since = fields.Datetime(copy=False)
+    sms_center_processing_since = fields.Datetime(string="Handed over at", copy=False)
     # Delivery reports saying "not delivered" (``_sms_center_apply_dlr``):
     # Odoo 18 has this value on mail.notification and sms.tracker only.
     failure_type = fields.Selection(
