@@ -2,10 +2,10 @@
 
 import threading
 import time as systime
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 
 from odoo import SUPERUSER_ID, api
-from odoo.exceptions import AccessError
+from odoo.exceptions import AccessError, ValidationError
 from odoo.tests import freeze_time, tagged
 
 from .common import SmsCenterCase
@@ -353,10 +353,46 @@ class TestReminders(ReminderCaseMixin, CommittedFixtureMixin, SmsCenterCase):
     def test_settings_validation(self):
         Reminder = self.env["sms_center.reminder"]
         Reminder._check_settings(3, "16:00", ("21:00", "06:00"))
-        with self.assertRaisesRegex(Exception, "quiet hours"):
+        with self.assertRaisesRegex(ValidationError, "quiet hours"):
             Reminder._check_settings(3, "22:00", ("21:00", "06:00"))
-        with self.assertRaisesRegex(Exception, "240 hours"):
+        with self.assertRaisesRegex(ValidationError, "240 hours"):
             Reminder._check_settings(0, "16:00", False)
+
+    def test_settings_form_saves_parameters(self):
+        # Settings need base.group_system, which SMS administrators lack.
+        Settings = self.env["res.config.settings"]
+        Settings.create(
+            {
+                "sms_center_deadline_hours": 2.5,
+                "sms_center_deadline_mode": "calendar",
+                "sms_center_daily_reminder_time": "15:30",
+                "sms_center_quiet_hours": True,
+                "sms_center_quiet_hours_start": "22:00",
+                "sms_center_quiet_hours_end": "00:00",
+                "sms_center_escalation_user_id": self.user_secretariat.id,
+                "sms_center_escalate_to_superior": True,
+            }
+        ).execute()
+        ICP = self.env["ir.config_parameter"].sudo()
+        self.assertEqual(ICP.get_param("sms_center.deadline_hours"), "2.5")
+        self.assertEqual(ICP.get_param("sms_center.deadline_mode"), "calendar")
+        self.assertEqual(ICP.get_param("sms_center.daily_reminder_time"), "15:30")
+        # Midnight is a value like any other (not an empty setting).
+        self.assertEqual(ICP.get_param("sms_center.quiet_hours_end"), "00:00")
+        self.assertEqual(
+            ICP.get_param("sms_center.escalation_user_id"),
+            str(self.user_secretariat.id),
+        )
+        self.assertEqual(self.Reminder._quiet_hours(), (time(22, 0), time(0, 0)))
+        with self.assertRaises(ValidationError):
+            Settings.create(
+                {
+                    "sms_center_quiet_hours": True,
+                    "sms_center_quiet_hours_start": "15:00",
+                    "sms_center_quiet_hours_end": "18:00",
+                    "sms_center_daily_reminder_time": "16:00",
+                }
+            )
 
     # ------------------------------------------------------------------
     # Access
