@@ -9,6 +9,7 @@ import requests
 
 from odoo import api, fields, models, tools
 from odoo.exceptions import UserError, ValidationError
+from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
 
 from ..lib import http_gateway, kannel, phone
 
@@ -18,6 +19,22 @@ _logger = logging.getLogger(__name__)
 # thousands of SMS reuses a few connections instead of one per SMS.
 _SESSIONS = {}
 _SESSIONS_LOCK = threading.Lock()
+# Health fields written by workers and webhooks: they must not reset the
+# keep-alive sessions, and a success is recorded at most this often (every
+# webhook call and worker round reports one; see _note_success).
+HEALTH_FIELDS = frozenset(
+    {
+        "last_success_at",
+        "last_error",
+        "last_error_at",
+        "failing_since",
+        "signal_percent",
+        "battery_percent",
+        "network_name",
+        "alert_sent_at",
+    }
+)
+HEALTH_SUCCESS_INTERVAL = timedelta(seconds=60)
 
 
 class SmsCenterGateway(models.Model):
@@ -236,7 +253,8 @@ class SmsCenterGateway(models.Model):
         res = super().write(vals)
         if {"receiving_numbers", "active"} & set(vals):
             self.env.registry.clear_cache()
-        _drop_sessions(self.ids)
+        if set(vals) - HEALTH_FIELDS:
+            _drop_sessions(self.ids)
         return res
 
     # ------------------------------------------------------------------
@@ -398,15 +416,30 @@ class SmsCenterGateway(models.Model):
 
     def _note_success(self, **values):
         """Record a successful contact (poll, send, webhook)."""
-        values.update(last_success_at=fields.Datetime.now(), failing_since=False)
-        values.setdefault("alert_sent_at", False)
+        now = fields.Datetime.now()
         # sudo: health is written by workers and webhooks on the gateway's behalf.
-        self.sudo().write(values)
+        for gateway in self.sudo():
+            if (
+                not values
+                and not gateway.failing_since
+                and not gateway.alert_sent_at
+                and gateway.last_success_at
+                and now - gateway.last_success_at < HEALTH_SUCCESS_INTERVAL
+            ):
+                continue  # recorded a moment ago: keep the row cold
+            gateway._write_health(
+                dict(
+                    values,
+                    last_success_at=now,
+                    failing_since=False,
+                    alert_sent_at=values.get("alert_sent_at", False),
+                )
+            )
 
     def _note_error(self, message):
         now = fields.Datetime.now()
         for gateway in self.sudo():
-            gateway.write(
+            gateway._write_health(
                 {
                     "last_error": (message or "")[:500],
                     "last_error_at": now,
@@ -414,6 +447,34 @@ class SmsCenterGateway(models.Model):
                 }
             )
             _logger.warning("SMS gateway %s failed: %s", gateway.code, message)
+
+    def _write_health(self, values):
+        """Write health ``values``, best effort, without waiting on a lock.
+
+        Webhook requests and workers in other transactions report on the same
+        gateway row at the same time. Health is not worth failing (and, for
+        the worker, losing track of a batch already handed over) nor queuing
+        on that row: when another transaction holds or has just changed it,
+        this report is skipped.
+        """
+        self.ensure_one()
+        try:
+            with self.env.cr.savepoint():
+                self.env.cr.execute(
+                    "SELECT id FROM sms_center_gateway WHERE id = %s "
+                    "FOR NO KEY UPDATE NOWAIT",
+                    [self.id],
+                    log_exceptions=False,  # an expected outcome, not an error
+                )
+                self.write(values)
+        except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY as exc:
+            _logger.info(
+                "SMS gateway %s: health report skipped (%s)",
+                self.code,
+                type(exc).__name__,
+            )
+            return False
+        return True
 
     @api.model
     def _cron_check_health(self):
