@@ -322,7 +322,7 @@ class HelpdeskTicketDeadline(models.Model):
             elif ticket.sms_deadline <= now:
                 state = "overdue"
                 text = self.env._(
-                    "Overdue by %(duration)s",
+                    "%(duration)s late",
                     duration=self._sms_center_format_duration(
                         now - ticket.sms_deadline
                     ),

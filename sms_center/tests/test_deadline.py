@@ -90,11 +90,11 @@ class TestDeadline(ReminderCaseMixin, CommittedFixtureMixin, SmsCenterCase):
         )
         self.assertEqual(
             self.live(ticket, "2026-12-03 13:35"),
-            ("overdue", "Overdue by 35 min", True),
+            ("overdue", "35 min late", True),
         )
         self.assertEqual(
             self.live(ticket, "2026-12-05 16:05"),
-            ("overdue", "Overdue by 2 d 3 h", True),
+            ("overdue", "2 d 3 h late", True),
         )
 
     def test_overdue_filter(self):
