@@ -10,3 +10,4 @@ from . import test_reminders
 from . import test_deadline
 from . import test_ui
 from . import test_gateway_gammu
+from . import test_gateway_http
