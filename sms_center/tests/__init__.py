@@ -11,3 +11,4 @@ from . import test_deadline
 from . import test_ui
 from . import test_gateway_gammu
 from . import test_gateway_http
+from . import test_outbound_worker
