@@ -34,6 +34,8 @@ import time
 from datetime import UTC, timedelta
 from zoneinfo import ZoneInfo
 
+from psycopg2 import errors as pg_errors
+
 from odoo import api, fields, models, tools
 from odoo.exceptions import UserError
 from odoo.http import request
@@ -56,6 +58,12 @@ SEND_BUDGET_SECONDS = 60
 #: automatically (the answer to AT+CMGS may be what was lost).
 UNCERTAIN_SEND_ERRORS = frozenset({"ERR_TIMEOUT", "ERR_DEVICEREADERROR"})
 DEFAULT_TZ = "Asia/Jakarta"
+#: Transient errors of concurrent transactions (REPEATABLE READ snapshots).
+CONCURRENCY_ERRORS = (
+    pg_errors.SerializationFailure,
+    pg_errors.LockNotAvailable,
+    pg_errors.DeadlockDetected,
+)
 
 
 class SmsCenterGateway(models.Model):
@@ -138,6 +146,16 @@ class SmsCenterGateway(models.Model):
             return False
         try:
             self._gammu_poll_locked()
+        except CONCURRENCY_ERRORS as exc:
+            # Another worker (the HTTP queue worker routing the same SMS)
+            # committed a row this poll wanted: what was committed stays, the
+            # rest is done by the next poll.
+            _logger.info(
+                "Modem gateway %s: concurrent update (%s); resumed at the next poll",
+                self.code,
+                exc.pgcode,
+            )
+            self._gammu_rollback()
         except Exception as exc:  # noqa: BLE001 - one gateway must not stop others
             _logger.exception("Polling modem gateway %s failed", self.code)
             self._gammu_rollback()

@@ -18,6 +18,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from unittest import mock, skipIf
 
+from psycopg2 import errors as pg_errors
+
 from odoo import fields
 from odoo.exceptions import AccessError
 from odoo.sql_db import db_connect
@@ -483,6 +485,21 @@ class TestGatewayGammu(SmsCenterCase):
         self.assertIn("interrupted", sms.sms_center_failure_reason)
         self.assertEqual(reply.sms_state, "failed")
         self.assertEqual(self.phone.sent_parts(), [])
+
+    def test_concurrent_update_is_resumed_at_the_next_poll(self):
+        self.phone.inject_sms(self.citizen_e164, "TDINKES saat sibuk", AT)
+        ticket = self.receive("TDINKES tanya").ticket_id
+        _reply, sms = self.reply(ticket, "Jawaban.")
+        conflict = pg_errors.SerializationFailure("could not serialize access")
+        with mock.patch.object(
+            type(self.Sms), "_sms_center_route_new", side_effect=conflict
+        ):
+            self.poll()  # no error logged, the gateway is not failing
+        self.assertEqual(len(self.messages()), 1)
+        self.assertEqual(sms.state, "outgoing")
+        self.assertFalse(self.gateway.failing_since)
+        self.poll()
+        self.assertEqual(sms.state, "pending")
 
     def test_modem_write_error_requeues_and_stops_sending(self):
         ticket = self.receive("TDINKES tanya").ticket_id
