@@ -1,6 +1,8 @@
+import dataclasses
 import hmac
 import json
 import logging
+import re
 import secrets
 import threading
 from datetime import timedelta
@@ -35,6 +37,15 @@ HEALTH_FIELDS = frozenset(
     }
 )
 HEALTH_SUCCESS_INTERVAL = timedelta(seconds=60)
+# Transport errors quote the URL they called, and its query string holds
+# Kannel's sendsms or status password, the citizen's number and the text:
+# it is cut from every error stored (failure reasons reach officers, R5).
+_URL_QUERY = re.compile(r"(?<=[\w/.~-])\?(?=[\w.~%-]+=)[^\s'\"()<>]*")
+
+
+def _redact(text):
+    """``text`` without the query strings of the URLs it quotes."""
+    return _URL_QUERY.sub("?…", text or "")
 
 
 class SmsCenterGateway(models.Model):
@@ -408,7 +419,10 @@ class SmsCenterGateway(models.Model):
                     dlr_url=f"{dlr_base}?ref={sms.uuid}",
                     ref=sms.uuid,
                 )
-        return results
+        return {
+            sms_id: dataclasses.replace(result, detail=_redact(result.detail))
+            for sms_id, result in results.items()
+        }
 
     # ------------------------------------------------------------------
     # Health (R14)
@@ -438,6 +452,7 @@ class SmsCenterGateway(models.Model):
 
     def _note_error(self, message):
         now = fields.Datetime.now()
+        message = _redact(message)
         for gateway in self.sudo():
             gateway._write_health(
                 {
