@@ -17,15 +17,17 @@ from datetime import timedelta
 from unittest.mock import patch
 
 from odoo import fields
-from odoo.tests import HttpCase, tagged
-from odoo.tools import mute_logger
+from odoo.tests import HttpCase, TransactionCase, tagged
+from odoo.tools import file_open, mute_logger
 
 from ..lib import gsm
+from ..lib.kannel import KANNEL_CONF_EXAMPLE
 from ..models.sms_center_gateway import _drop_sessions
 from ..models.sms_center_message import SmsCenterMessage
 from .common import SmsCenterCase
 from .kannel_process import (
     ADMIN_PASSWORD,
+    POST_QUERY,
     SENDSMS_PASSWORD,
     SENDSMS_USER,
     SERVICE_NUMBER,
@@ -365,3 +367,21 @@ class TestKannelOutage(KannelCase):
         self.assertEqual(self.gateway.health_state, "down")
         self.env["sms_center.gateway"]._cron_check_health()
         self.assertEqual(Activity.search(domain), activities, "alerted once")
+
+
+@tagged("post_install", "-at_install")
+class TestKannelDocumentation(TransactionCase):
+    def test_readme_shows_the_tested_configuration(self):
+        """The administrator documentation shows the very kannel.conf the
+        tests run Kannel with, and the tested post-url variant."""
+        with file_open("sms_center/readme/GATEWAYS_KANNEL_HTTP.md") as readme:
+            text = readme.read()
+        block = text.split("- `/etc/kannel/kannel.conf`:\n\n  ```\n", 1)[1]
+        block = block.split("\n  ```\n", 1)[0]
+        shown = "\n".join(line.removeprefix("  ") for line in block.split("\n"))
+        self.assertEqual(shown, KANNEL_CONF_EXAMPLE.rstrip("\n"))
+        self.assertIn(
+            'post-url = "https://<odoo host>/sms_center/kannel/<gateway token>'
+            f'/inbound?{POST_QUERY}"',
+            text,
+        )
