@@ -16,6 +16,7 @@ class TestDeadline(ReminderCaseMixin, CommittedFixtureMixin, SmsCenterCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
+        cls.use_english()
         cls.Ticket = cls.env["helpdesk.ticket"]
         cls.activity_type = cls.env.ref("sms_center.mail_activity_type_sms_overdue")
         # Office hours 08:00-16:00 Monday to Friday. The calendar's own time

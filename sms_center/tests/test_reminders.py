@@ -22,6 +22,20 @@ def utc(local):
 class ReminderCaseMixin:
     """Helpers shared by the reminder and deadline tests."""
 
+    @classmethod
+    def use_english(cls):
+        """Texts are checked in English, the source language, even when the
+        database has Indonesian installed (the users' default then)."""
+        users = (
+            cls.user_health
+            | cls.user_roads
+            | cls.user_successor
+            | cls.user_secretariat
+            | cls.user_admin
+        )
+        users.lang = "en_US"
+        cls.env.company.partner_id.lang = "en_US"
+
     def sms_at(self, local, text="TDINKES jalan rusak di desa", sender=None):
         """Receive an SMS at a Jakarta local time; return its ticket."""
         self._sender_seq = getattr(self, "_sender_seq", 0) + 1
@@ -133,6 +147,7 @@ class TestReminders(ReminderCaseMixin, CommittedFixtureMixin, SmsCenterCase):
         cls.env["ir.config_parameter"].sudo().set_param(
             "web.base.url", "https://sms.example.go.id"
         )
+        cls.use_english()
         cls.Reminder = cls.env["sms_center.reminder"]
         cls.health_number = cls.officer_health.sudo().notification_mobile
         cls.roads_number = cls.officer_roads.sudo().notification_mobile
@@ -280,9 +295,26 @@ class TestReminders(ReminderCaseMixin, CommittedFixtureMixin, SmsCenterCase):
         self.env["res.lang"]._activate_lang("id_ID")
         self.user_health.lang = "id_ID"
         self.sms_at("2026-12-03 12:05")
+        self.sms_at("2026-12-03 12:10", "TJALAN lampu")
         self.run_cron("2026-12-03 13:00", "_cron_send_hourly_reminders")
-        # Built in the officer's language (English source until translated).
-        self.assertIn("TDINKES", self.reminders_of(self.officer_health).body)
+        source = (
+            "SMS Center: %(count)s new SMS for %(keywords)s in the last hour. "
+            "Answer at %(url)s"
+        )
+        params = {
+            "count": 1,
+            "url": "https://sms.example.go.id" + INBOX_URL_PATH,
+        }
+        # Each officer in their own language (the Indonesian text is whatever
+        # sms_center/i18n/id.po says; the English source when untranslated).
+        self.assertEqual(
+            self.reminders_of(self.officer_health).body,
+            self.env(context={"lang": "id_ID"})._(source, keywords="TDINKES", **params),
+        )
+        self.assertEqual(
+            self.reminders_of(self.officer_roads).body,
+            source % dict(params, keywords="TJALAN"),
+        )
 
     # ------------------------------------------------------------------
     # Daily (R8b)
