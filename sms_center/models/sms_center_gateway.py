@@ -79,7 +79,7 @@ class SmsCenterGateway(models.Model):
         tracking=True,
     )
     receiving_numbers = fields.Char(
-        string="Center numbers",
+        string="Receiving numbers",
         help="Comma-separated numbers of this gateway's SIM cards or virtual "
         "numbers. The center never auto-replies to them.",
     )
@@ -95,7 +95,9 @@ class SmsCenterGateway(models.Model):
         help="Secret that inbound and delivery-report webhooks must present.",
     )
     inbound_url = fields.Char(
-        compute="_compute_webhook_urls", groups="sms_center.group_admin"
+        string="Inbound URL",
+        compute="_compute_webhook_urls",
+        groups="sms_center.group_admin",
     )
     dlr_url = fields.Char(
         string="Delivery report URL",
@@ -110,12 +112,18 @@ class SmsCenterGateway(models.Model):
         "any number (default gateway).",
     )
     max_attempts = fields.Integer(
-        default=5, help="Attempts for temporary failures before the SMS fails."
+        string="Maximum attempts",
+        default=5,
+        help="Attempts for temporary failures before the SMS fails.",
     )
     retry_delay_seconds = fields.Integer(
-        default=60, help="First retry delay; doubled at each attempt (back-off)."
+        string="First retry after (seconds)",
+        default=60,
+        help="First retry delay; doubled at each attempt (back-off).",
     )
-    batch_size = fields.Integer(default=200, help="SMS handed over per worker round.")
+    batch_size = fields.Integer(
+        string="Batch size", default=200, help="SMS handed over per worker round."
+    )
     # --- Kannel ---
     kannel_sendsms_url = fields.Char(
         string="sendsms URL",
