@@ -122,7 +122,9 @@ class SmsCenterGatewayWebhooks(http.Controller):
         # Gateways are not Odoo users: the secret in the path is their
         # credential, and the webhook then acts as the system, like the modem
         # cron does (stores the SMS, routes it, updates delivery statuses).
-        env = request.env(user=SUPERUSER_ID, su=True)
+        # A clean context, as a scheduled action has: the result does not
+        # depend on a browser session or language the caller may send.
+        env = request.env(user=SUPERUSER_ID, su=True, context={})
         try:
             raw_body = self._sms_center_read_body()
         except RequestEntityTooLarge:
