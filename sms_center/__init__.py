@@ -1,4 +1,5 @@
 from . import lib
+from . import tools
 from . import models
 from . import wizards
 from . import controllers

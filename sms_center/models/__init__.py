@@ -9,7 +9,6 @@ from . import sms_center_reply
 from . import helpdesk_ticket
 from . import res_config_settings
 from . import sms_center_demo
-from . import helpdesk_ticket_deadline
 from . import sms_center_reminder
 from . import sms_center_modem_part
 from . import sms_center_modem_report

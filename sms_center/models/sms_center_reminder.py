@@ -16,7 +16,7 @@ import psycopg2
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
-from .helpdesk_ticket_deadline import regency_tz, to_local, to_utc_naive
+from ..tools.deadline import regency_tz, to_local, to_utc_naive
 
 _logger = logging.getLogger(__name__)
 

@@ -184,7 +184,7 @@ class TestDeadline(ReminderCaseMixin, CommittedFixtureMixin, SmsCenterCase):
             {"name": "Never open", "attendance_ids": [(5, 0, 0)]}
         )
         self.calendar_mode(empty)
-        with mute_logger("odoo.addons.sms_center.models.helpdesk_ticket_deadline"):
+        with mute_logger("odoo.addons.sms_center.models.helpdesk_ticket"):
             ticket = self.sms_at("2026-12-04 15:00")
         self.assertEqual(ticket.sms_deadline, utc("2026-12-04 18:00"))
         self.assertFalse(ticket.sms_deadline_calendar_id)
