@@ -28,6 +28,7 @@ import threading
 from datetime import timedelta
 
 from odoo import api, fields, models
+from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
 from odoo.tools import formataddr
 
 from ..lib import dlr as dlr_lib
@@ -135,6 +136,14 @@ class SmsSms(models.Model):
         if cron:
             # sudo: any user posting an SMS may wake the worker.
             cron.sudo()._trigger(at=at)
+        modem_cron = self.env.ref(
+            "sms_center.ir_cron_sms_center_gammu_poll", raise_if_not_found=False
+        )
+        # Modems send from their own worker: wake it too when one is in use.
+        if modem_cron and self.env["sms_center.gateway"].sudo().search_count(
+            [("gateway_type", "=", "gammu"), ("outbound_enabled", "=", True)], limit=1
+        ):
+            modem_cron.sudo()._trigger(at=at)
 
     @api.model
     def _sms_center_post(self, record, body, number, sender_id=False, gateway=None):
@@ -233,10 +242,30 @@ class SmsSms(models.Model):
             self.env.cr.commit()  # pylint: disable=invalid-commit
 
     @api.model
+    def _sms_center_lock_rows(self, query, params):
+        """Ids locked by ``query`` (a SELECT ... FOR UPDATE SKIP LOCKED).
+
+        Under REPEATABLE READ, a row another worker changed since this
+        transaction's snapshot raises a serialization failure even with SKIP
+        LOCKED: that is a normal race between workers, not an error. This
+        round then takes nothing; the worker is woken again.
+        """
+        self.flush_model()
+        try:
+            with self.env.cr.savepoint(flush=False):
+                self.env.cr.execute(query, params, log_exceptions=False)
+                return [row[0] for row in self.env.cr.fetchall()]
+        except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY as exc:
+            _logger.info(
+                "SMS queue: another worker won the race (%s)", type(exc).__name__
+            )
+            self._sms_center_trigger_queue()
+            return []
+
+    @api.model
     def _sms_center_route_new(self, gateways):
         """Give queued SMS without a gateway their gateway (by prefix)."""
-        self.flush_model()
-        self.env.cr.execute(
+        rows = self._sms_center_lock_rows(
             """SELECT id FROM sms_sms
                 WHERE state = 'outgoing' AND NOT COALESCE(to_delete, FALSE)
                   AND (sms_center_gateway_id IS NULL
@@ -245,7 +274,7 @@ class SmsSms(models.Model):
                 FOR UPDATE SKIP LOCKED""",
             [gateways.ids or [0]],
         )
-        sms_records = self.sudo().browse([row[0] for row in self.env.cr.fetchall()])
+        sms_records = self.sudo().browse(rows)
         unroutable = self.browse()
         for sms in sms_records:
             number = phone.to_e164(sms.number)
@@ -284,8 +313,7 @@ class SmsSms(models.Model):
         if not gateways:
             return self.browse()
         limit = limit or max(gateways.mapped("batch_size") or [200])
-        self.flush_model()
-        self.env.cr.execute(
+        rows = self._sms_center_lock_rows(
             """SELECT id FROM sms_sms
                 WHERE state = 'outgoing' AND NOT COALESCE(to_delete, FALSE)
                   AND sms_center_gateway_id = ANY(%s)
@@ -295,7 +323,7 @@ class SmsSms(models.Model):
                 FOR UPDATE SKIP LOCKED""",
             [gateways.ids, limit],
         )
-        batch = self.sudo().browse([row[0] for row in self.env.cr.fetchall()])
+        batch = self.sudo().browse(rows)
         if not batch:
             return batch
         now = fields.Datetime.now()

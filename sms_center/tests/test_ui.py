@@ -31,6 +31,8 @@ class TestInboxUi(HttpCase):
         self.assertEqual(len(ticket.sms_reply_ids), 1)
         reply = ticket.sms_reply_ids
         self.assertEqual(reply.author_id, self.officer_user)
+        self.assertEqual(reply.sms_state, "pending")
+        self.assertEqual(reply.encoding, "gsm7")
         sms = self.env["sms.sms"].search([("uuid", "=", reply.sms_uuid)])
         self.assertEqual(sms.number, "+6281377776666")
 

@@ -28,7 +28,7 @@ registry.category("web_tour.tours").add("sms_center_reply_tour", {
         },
         {
             content: "Length and parts are shown",
-            trigger: ".modal div[name='length_info']:contains('1 SMS')",
+            trigger: ".modal div[name='length_info']:contains('1 SMS'):contains('GSM-7')",
         },
         {
             content: "Send",
@@ -37,13 +37,13 @@ registry.category("web_tour.tours").add("sms_center_reply_tour", {
         },
         {
             content: "Open the answers",
-            trigger: ".o_form_view a.nav-link:contains('Answers')",
+            trigger: ".o_form_view a.nav-link[name='sms_answers']",
             run: "click",
         },
         {
-            content: "The answer is listed with its status",
+            content: "The answer is listed with its status badge",
             trigger:
-                ".o_form_view div[name='sms_reply_ids']:contains('petugas kami memperbaiki') .badge:contains('Pending')",
+                ".o_form_view div[name='sms_reply_ids']:contains('petugas kami memperbaiki') .o_field_badge",
         },
     ],
 });
