@@ -397,7 +397,9 @@ class SmsCenterMessage(models.Model):
         if ticket:
             vals.update(ticket_id=ticket.id, state="appended")
             self.write(vals)
-            ticket.message_post(
+            # The citizen never becomes a follower: citizens never log in, and
+            # followers' contacts are read by every officer posting there.
+            ticket.with_context(mail_create_nosubscribe=True).message_post(
                 body=plaintext2html(self.text),
                 author_id=partner.id,
                 message_type="comment",

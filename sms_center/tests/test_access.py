@@ -1,6 +1,8 @@
 from odoo.exceptions import AccessError
 from odoo.tests import tagged
 
+from odoo.addons.mail.tools.discuss import Store
+
 from .common import SmsCenterCase
 
 
@@ -44,6 +46,29 @@ class TestAccess(SmsCenterCase):
             ["sender_masked", "text"]
         )[0]
         self.assertEqual(data["sender_masked"], "0812****111")
+
+    def test_citizen_contact_hidden_from_officers(self):
+        partner = self.ticket_health.partner_id
+        self.assertTrue(partner.sms_center_citizen)
+        with self.assertRaises(AccessError):
+            partner.with_user(self.user_health).read(["mobile"])
+        Partner = self.env["res.partner"].with_user(self.user_health)
+        self.assertFalse(Partner.search([("phone_sanitized", "=", "+6281200001111")]))
+        # The ticket still shows who wrote, masked.
+        data = self.ticket_health.with_user(self.user_health).read(
+            ["partner_id", "sms_sender_masked"]
+        )[0]
+        self.assertEqual(data["partner_id"][0], partner.id)
+        self.assertNotIn("00001111", data["partner_id"][1])
+        self.assertEqual(data["sms_sender_masked"], "0812****111")
+        # Follow-ups in the chatter, written by the citizen, load for the officer.
+        self.Message.receive("081200001111", "TDINKES tambahan info")
+        messages = self.ticket_health.with_user(self.user_health).message_ids
+        store = Store(messages)
+        self.assertIn("tambahan info", str(store.get_result()))
+        # The secretariat and other employees keep reading contacts.
+        self.assertTrue(partner.with_user(self.user_secretariat).read(["mobile"]))
+        self.assertTrue(partner.with_user(self.user_plain).read(["name"]))
 
     def test_officer_cannot_create_or_delete(self):
         Ticket = self.env["helpdesk.ticket"].with_user(self.user_health)

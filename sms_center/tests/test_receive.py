@@ -107,6 +107,8 @@ class TestReceive(SmsCenterCase):
         self.assertEqual(follow_up.state, "appended")
         self.assertEqual(follow_up.ticket_id, first.ticket_id)
         self.assertIn("RT 02", first.ticket_id.message_ids.mapped("body")[0])
+        # The citizen does not become a follower of the ticket.
+        self.assertNotIn(first.partner_id, first.ticket_id.message_partner_ids)
         # No SMS ever goes back to the citizen for logged inbound text.
         self.assertFalse(
             self.env["sms.sms"].search([("number", "=", self.citizen_e164)])

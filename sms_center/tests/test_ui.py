@@ -24,6 +24,11 @@ class TestInboxUi(HttpCase):
         cls.message = cls.env["sms_center.message"].receive(
             "081377776666", "TOURKW lampu jalan di desa Kalilunjar mati"
         )
+        # A follow-up written by the citizen shows in the chatter, although
+        # officers cannot read citizens' contacts.
+        cls.env["sms_center.message"].receive(
+            "081377776666", "TOURKW tepatnya di depan balai desa"
+        )
 
     def _assert_answered(self):
         ticket = self.message.ticket_id

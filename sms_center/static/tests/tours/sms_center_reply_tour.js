@@ -17,6 +17,10 @@ registry.category("web_tour.tours").add("sms_center_reply_tour", {
             trigger: ".o_form_view:contains('TOURKW lampu jalan di desa Kalilunjar mati')",
         },
         {
+            content: "The citizen's follow-up is in the chatter",
+            trigger: ".o-mail-Chatter .o-mail-Message:contains('tepatnya di depan balai desa')",
+        },
+        {
             content: "Reply by SMS",
             trigger: ".o_form_view button[name='action_open_sms_reply']:visible",
             run: "click",
