@@ -1,6 +1,6 @@
 import psycopg2
 
-from odoo.exceptions import AccessError, ValidationError
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 
@@ -64,3 +64,44 @@ class TestOfficer(SmsCenterCase):
             self.cr.savepoint(),
         ):
             self.Officer.create({"user_id": self.user_health.id})
+
+
+@tagged("post_install", "-at_install")
+class TestOfficerCreate(SmsCenterCase):
+    def _wizard(self, user, **values):
+        vals = {
+            "name": "Camat Baru",
+            "login": "camat.baru",
+            "password": "Rahasia-2026",
+            "notification_mobile": "0813-1234-5678",
+            "sender_id": "KECBARU",
+            "team_id": self.team_roads.id,
+            "keyword_ids": [(6, 0, self.kw_roads.ids)],
+        }
+        vals.update(values)
+        return self.env["sms_center.officer.create"].with_user(user).create(vals)
+
+    def test_administrator_creates_an_officer_login(self):
+        action = self._wizard(self.user_admin).action_create()
+        officer = self.Officer.browse(action["res_id"])
+        user = officer.user_id
+        self.assertEqual(user.login, "camat.baru")
+        self.assertTrue(user.has_group("sms_center.group_officer"))
+        self.assertFalse(user.has_group("sms_center.group_secretariat"))
+        self.assertFalse(user.has_group("base.group_erp_manager"))
+        self.assertEqual(officer.notification_mobile, "+6281312345678")
+        self.assertIn(officer, self.kw_roads.officer_ids)
+        # The new officer sees the keyword's SMS at once.
+        message = self.receive("TJALAN jembatan retak", sender="081311110000")
+        self.assertTrue(message.ticket_id.with_user(user).read(["name"]))
+
+    def test_only_administrators_and_no_duplicate_login(self):
+        with self.assertRaises(AccessError):
+            self._wizard(self.user_secretariat).action_create()
+        self._wizard(self.user_admin).action_create()
+        with self.assertRaises(UserError):
+            self._wizard(self.user_admin).action_create()
+        with self.assertRaises(ValidationError):
+            self._wizard(
+                self.user_admin, login="x.y", notification_mobile="123"
+            ).action_create()

@@ -3,3 +3,4 @@ from . import sms_center_keyword_transfer
 from . import sms_center_message_route
 from . import sms_center_message_moderate
 from . import sms_center_gateway_test
+from . import sms_center_officer_create
