@@ -44,10 +44,8 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 
 import requests
-from requests.adapters import HTTPAdapter
-from urllib3.util.retry import Retry
 
-from . import dlr
+from . import dlr, http_transport
 from .dlr import DlrEvent, InboundSms, PayloadError, SendResult
 
 _logger = logging.getLogger(__name__)
@@ -424,10 +422,7 @@ class HttpGatewayClient:
         self.config = config
         self._own_session = session is None
         if session is None:
-            session = requests.Session()
-            retry = Retry(total=2, connect=2, read=0, status=0, other=0)
-            session.mount("http://", HTTPAdapter(max_retries=retry))
-            session.mount("https://", HTTPAdapter(max_retries=retry))
+            session = http_transport.keepalive_session()
         self.session = session
 
     def close(self):
@@ -484,7 +479,7 @@ class HttpGatewayClient:
         except requests.exceptions.ConnectTimeout as exc:
             return SendResult(False, True, detail=f"cannot connect: {exc}")
         except requests.exceptions.ConnectionError as exc:
-            if _not_sent(exc):
+            if http_transport.not_sent(exc):
                 return SendResult(False, True, detail=f"cannot connect: {exc}")
             return SendResult(
                 False, True, detail=f"connection lost: {exc}", uncertain=True
@@ -537,20 +532,6 @@ class HttpGatewayClient:
                     match.group(1) if match.groups() else match.group(0)
                 )
         return SendResult(True, False, gateway_ref, detail, http_status=status)
-
-
-def _not_sent(exc):
-    text = repr(exc)
-    return any(
-        marker in text
-        for marker in (
-            "NewConnectionError",
-            "Connection refused",
-            "Name or service not known",
-            "Failed to resolve",
-            "No route to host",
-        )
-    )
 
 
 # -- webhooks ---------------------------------------------------------------

@@ -36,10 +36,8 @@ import re
 from datetime import UTC, datetime
 
 import requests
-from requests.adapters import HTTPAdapter
-from urllib3.util.retry import Retry
 
-from . import dlr
+from . import dlr, http_transport
 from .dlr import DlrEvent, InboundSms, PayloadError, SendResult
 
 _logger = logging.getLogger(__name__)
@@ -366,11 +364,7 @@ class KannelClient:
         self.max_parts = max_parts
         self._own_session = session is None
         if session is None:
-            session = requests.Session()
-            # Retry only failures to connect: the request was never sent.
-            retry = Retry(total=2, connect=2, read=0, status=0, other=0)
-            session.mount("http://", HTTPAdapter(max_retries=retry))
-            session.mount("https://", HTTPAdapter(max_retries=retry))
+            session = http_transport.keepalive_session()
         self.session = session
 
     def close(self):
@@ -424,7 +418,9 @@ class KannelClient:
         try:
             answer = self.session.get(self.url, params=params, timeout=self.timeout)
         except requests.exceptions.ConnectionError as exc:
-            if isinstance(exc, requests.exceptions.ConnectTimeout) or _not_sent(exc):
+            if isinstance(
+                exc, requests.exceptions.ConnectTimeout
+            ) or http_transport.not_sent(exc):
                 return SendResult(False, True, detail=f"cannot connect: {exc}")
             return SendResult(
                 False, True, detail=f"connection lost: {exc}", uncertain=True
@@ -443,21 +439,6 @@ class KannelClient:
         return SendResult(
             False, temporary, None, f"{status} {body}", http_status=status
         )
-
-
-def _not_sent(exc):
-    """True when a ConnectionError happened before the request was sent."""
-    text = repr(exc)
-    return any(
-        marker in text
-        for marker in (
-            "NewConnectionError",
-            "Connection refused",
-            "Name or service not known",
-            "Failed to resolve",
-            "No route to host",
-        )
-    )
 
 
 def admin_status(admin_url, password, session=None, timeout=5):

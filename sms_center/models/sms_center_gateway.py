@@ -13,7 +13,7 @@ from odoo import api, fields, models, tools
 from odoo.exceptions import UserError, ValidationError
 from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
 
-from ..lib import http_gateway, kannel, phone
+from ..lib import http_gateway, http_transport, kannel, phone
 
 _logger = logging.getLogger(__name__)
 
@@ -366,15 +366,7 @@ class SmsCenterGateway(models.Model):
         with _SESSIONS_LOCK:
             session = _SESSIONS.get(key)
             if session is None:
-                session = requests.Session()
-                retry = requests.adapters.Retry(
-                    total=2, connect=2, read=0, status=0, other=0
-                )
-                adapter = requests.adapters.HTTPAdapter(
-                    max_retries=retry, pool_maxsize=8
-                )
-                session.mount("http://", adapter)
-                session.mount("https://", adapter)
+                session = http_transport.keepalive_session(pool_maxsize=8)
                 _SESSIONS[key] = session
         return session
 

@@ -1,0 +1,35 @@
+"""HTTP plumbing shared by the Kannel and generic HTTP gateway clients."""
+
+import requests
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
+
+# Messages of connection errors raised before the request left this host.
+_NOT_SENT_MARKERS = (
+    "NewConnectionError",
+    "Connection refused",
+    "Name or service not known",
+    "Failed to resolve",
+    "No route to host",
+)
+
+
+def keepalive_session(pool_maxsize=10):
+    """A ``requests.Session`` that reuses connections (HTTP keep-alive).
+
+    It retries only failures to connect, when the request was never sent:
+    retrying a request that may have reached the gateway could send an SMS
+    twice.
+    """
+    session = requests.Session()
+    retry = Retry(total=2, connect=2, read=0, status=0, other=0)
+    adapter = HTTPAdapter(max_retries=retry, pool_maxsize=pool_maxsize)
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    return session
+
+
+def not_sent(exc):
+    """True when a ConnectionError happened before the request was sent."""
+    text = repr(exc)
+    return any(marker in text for marker in _NOT_SENT_MARKERS)
