@@ -2,7 +2,8 @@
 """Sending throughput to a real Kannel: one keep-alive session vs a new
 connection per SMS.
 
-Starts bearerbox + smsbox + fakesmsc on 127.0.0.1 (tests/kannel_harness.py),
+Starts bearerbox + smsbox + fakesmsc on 127.0.0.1 (the tests' harness,
+sms_center/tests/kannel_process.py, imported without Odoo),
 sends ``--count`` SMS through ``/cgi-bin/sendsms`` with
 :class:`KannelClient` twice, and prints SMS/s and latency figures:
 
@@ -24,31 +25,42 @@ import logging
 import socket
 import statistics
 import sys
-import tempfile
 import threading
 import time
+import types
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-LIB = ROOT / "sms_center" / "lib"
-sys.path.insert(0, str(ROOT / "tests"))
+ADDON = Path(__file__).resolve().parent.parent / "sms_center"
 
-if "smslib" not in sys.modules:
-    _spec = importlib.util.spec_from_file_location(
-        "smslib", LIB / "__init__.py", submodule_search_locations=[str(LIB)]
-    )
-    _module = importlib.util.module_from_spec(_spec)
-    sys.modules["smslib"] = _module
-    _spec.loader.exec_module(_module)
 
-from kannel_harness import (  # noqa: E402
+def _package(name, path, real=False):
+    """Register package ``name`` at ``path`` without running the addon's
+    ``__init__.py`` files (they import Odoo), except the library's."""
+    if real:
+        spec = importlib.util.spec_from_file_location(
+            name, path / "__init__.py", submodule_search_locations=[str(path)]
+        )
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    else:
+        module = types.ModuleType(name)
+        module.__path__ = [str(path)]
+        sys.modules[name] = module
+
+
+_package("smscenter_addon", ADDON)
+_package("smscenter_addon.lib", ADDON / "lib", real=True)
+_package("smscenter_addon.tests", ADDON / "tests")
+
+from smscenter_addon.lib.kannel import KannelClient  # noqa: E402
+from smscenter_addon.tests.kannel_process import (  # noqa: E402
     SENDSMS_PASSWORD,
     SENDSMS_USER,
     SERVICE_NUMBER,
-    KannelHarness,
+    KannelProcess,
     missing_binaries,
 )
-from smslib.kannel import KannelClient  # noqa: E402
 
 
 class DelayProxy:
@@ -135,10 +147,7 @@ def main():
     if reason:
         print(f"skipped: {reason}")
         return 0
-    with (
-        tempfile.TemporaryDirectory(prefix="bench-kannel-") as workdir,
-        KannelHarness(workdir) as kannel,
-    ):
+    with KannelProcess() as kannel:
         base_url = kannel.base_url
         proxy = None
         if args.rtt_ms > 0:

@@ -11,7 +11,7 @@ import pytest
 
 gammu = pytest.importorskip("gammu", reason="python-gammu is not installed")
 
-from gammu_harness import PHONE_INBOX, DummyPhone  # noqa: E402
+from smscenter_addon.tests.gammu_dummy import PHONE_INBOX, DummyPhone  # noqa: E402
 from smslib import dlr  # noqa: E402
 from smslib.gammu_modem import (  # noqa: E402
     GammuModem,

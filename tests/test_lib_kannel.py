@@ -1,19 +1,20 @@
 """KannelClient and the Kannel webhook parsers against a real Kannel.
 
-bearerbox + smsbox + fakesmsc run on 127.0.0.1 (see ``kannel_harness``);
-nothing of Kannel is mocked.  Skipped only when the binaries are absent.
+bearerbox + smsbox + fakesmsc run on 127.0.0.1 (see the addon's
+``sms_center/tests/kannel_process.py``); nothing of Kannel is mocked.
+Skipped only when the binaries are absent.
 """
 
 import urllib.parse
 from datetime import UTC, datetime
 
 import pytest
-from kannel_harness import (
+from smscenter_addon.tests.kannel_process import (
     GATEWAY_TOKEN,
     SENDSMS_PASSWORD,
     SENDSMS_USER,
     SERVICE_NUMBER,
-    KannelHarness,
+    KannelProcess,
     free_port,
     missing_binaries,
 )
@@ -37,7 +38,7 @@ CITIZEN = "+6281234567890"
 
 @pytest.fixture(scope="module")
 def kannel(tmp_path_factory):
-    harness = KannelHarness(tmp_path_factory.mktemp("kannel"))
+    harness = KannelProcess(workdir=tmp_path_factory.mktemp("kannel"))
     harness.start()
     try:
         yield harness
@@ -245,7 +246,7 @@ def test_inbound_without_mo_recode_and_retry_after_failure(tmp_path):
     def status(_request):
         return next(answers, 200)
 
-    harness = KannelHarness(tmp_path, mo_recode=False, inbound_status=status)
+    harness = KannelProcess(workdir=tmp_path, mo_recode=False, inbound_status=status)
     with harness:
         text = "Banjir 🌊 di desa"
         hex_ucs2 = "".join(f"%{b:02X}" for b in text.encode("utf-16-be"))

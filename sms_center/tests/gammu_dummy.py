@@ -1,7 +1,8 @@
-"""A Gammu ``dummy`` phone in a temporary directory, for the addon's tests.
+"""A Gammu ``dummy`` phone in a temporary directory, for real-Gammu tests.
 
-The addon's copy of the repository's ``tests/gammu_harness.py`` (the addon
-must not import the repository's test package).
+The one Gammu harness of the repository: the Odoo tests use it, and so do
+the Odoo-free tests of ``tests/`` (which import it without Odoo, see
+``tests/conftest.py``), hence it imports nothing but ``..lib``.
 
 Facts about the dummy driver (Gammu 1.45, ``libgammu/phone/dummy/dummy.c``):
 
@@ -39,10 +40,6 @@ from ..lib import dlr
 
 SIM_INBOX = 1
 PHONE_INBOX = 3
-
-
-def _gsm7(text):
-    return dlr.is_gsm7(text)
 
 
 @dataclass
@@ -124,7 +121,9 @@ class DummyPhone:
             "Folder": folder,
             "Text": text,
             "Coding": (
-                "Default_No_Compression" if _gsm7(text) else "Unicode_No_Compression"
+                "Default_No_Compression"
+                if dlr.is_gsm7(text)
+                else "Unicode_No_Compression"
             ),
         }
         if udh is not None:

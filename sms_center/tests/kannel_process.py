@@ -1,19 +1,24 @@
-"""A real Kannel (bearerbox + smsbox + fakesmsc) for the Odoo tests.
+"""A real Kannel (bearerbox + smsbox + fakesmsc) for the tests.
 
-Adapted from the repository's ``tests/kannel_harness.py`` (the addon must
-not import the repository's test package). Everything listens on 127.0.0.1
-on free ports; the ``kannel.conf`` is the one :func:`render_kannel_conf`
-renders, the very function whose output the administrator documentation
-shows, with a fake SMSC in place of the operator link.
+The one Kannel harness of the repository: the Odoo tests use it, and so do
+the Odoo-free tests of ``tests/`` (which import it without Odoo, see
+``tests/conftest.py``), hence it imports nothing but ``..lib``. Everything
+listens on 127.0.0.1 on free ports; the ``kannel.conf`` is the one
+:func:`render_kannel_conf` renders, the very function whose output the
+administrator documentation shows, with a fake SMSC in place of the
+operator link.
 
 * **Inbound** (MO): :meth:`KannelProcess.inject` writes a line to
-  fakesmsc's stdin; Kannel calls the ``sms-service`` URL (Odoo's webhook).
+  fakesmsc's stdin; Kannel calls the ``sms-service`` URL: Odoo's webhook,
+  or, when no ``inbound_url`` is given, :class:`CaptureServer`, a tiny
+  HTTP server thread that records every request.
 * **Outbound** (MT): fakesmsc logs every message Kannel hands to it
   (``Got message N: <sender receiver type data>``), parsed by
   :meth:`KannelProcess.outbound`.
 * **Delivery reports**: Kannel's fake SMSC driver produces the "SMSC
   accepted" (8) and "delivered" (1) reports itself when the dlr-mask asks
-  for them; smsbox calls each message's ``dlr-url``.
+  for them; smsbox calls each message's ``dlr-url`` (Odoo's webhook, or
+  the capture server's ``base_url``).
 
 :meth:`KannelProcess.stop` kills every process it started (process groups,
 SIGTERM then SIGKILL), also when starting failed half-way.
@@ -32,11 +37,12 @@ import threading
 import time
 import urllib.parse
 from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import requests
 
-from ..lib.kannel import INBOUND_QUERY, render_kannel_conf
+from ..lib.kannel import INBOUND_QUERY, inbound_url_for, render_kannel_conf
 
 BEARERBOX = shutil.which("bearerbox") or "/usr/sbin/bearerbox"
 SMSBOX = shutil.which("smsbox") or "/usr/sbin/smsbox"
@@ -56,7 +62,8 @@ FAKESMSC = next(
 SENDSMS_USER = "odoo"
 SENDSMS_PASSWORD = "s3cret-pass"
 ADMIN_PASSWORD = "admin-pass"
-SERVICE_NUMBER = "1708"
+SERVICE_NUMBER = "1708"  # the centre's receiving number (short code)
+GATEWAY_TOKEN = "test-gateway-token"  # in the capture server's inbound URL
 
 #: Query of the ``post-url`` variant: the text travels in the body.
 POST_QUERY = "from=%p&to=%P&coding=%c&charset=%C&ts=%T&id=%I&smsc=%i"
@@ -83,15 +90,118 @@ def free_port():
 
 
 @dataclass
+class CapturedRequest:
+    method: str
+    path: str
+    raw_query: str
+    query: dict
+    headers: dict
+    body: bytes
+
+    def param(self, name):
+        values = self.query.get(name)
+        return values[0] if values else None
+
+
+class CaptureServer:
+    """HTTP server thread on 127.0.0.1 that records requests.
+
+    ``status`` (int or callable(request) -> int) is the answer code;
+    the body is always empty so that Kannel sends no reply SMS.
+    """
+
+    def __init__(self, status=200):
+        self.requests = queue.Queue()
+        self.status = status
+        owner = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def _handle(self):
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else b""
+                parsed = urllib.parse.urlsplit(self.path)
+                request = CapturedRequest(
+                    method=self.command,
+                    path=parsed.path,
+                    raw_query=parsed.query,
+                    query=urllib.parse.parse_qs(parsed.query, keep_blank_values=True),
+                    headers=dict(self.headers.items()),
+                    body=body,
+                )
+                status = owner.status
+                if callable(status):
+                    status = status(request)
+                owner.requests.put(request)
+                self.send_response(status)
+                self.send_header("Content-Type", "text/plain")
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            do_GET = _handle
+            do_POST = _handle
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.port = self.server.server_address[1]
+        self.base_url = f"http://127.0.0.1:{self.port}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def wait_for(self, predicate=lambda r: True, timeout=15):
+        """Return the first recorded request matching ``predicate``."""
+        deadline = time.monotonic() + timeout
+        skipped = []
+        try:
+            while True:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise TimeoutError("no matching HTTP request received")
+                try:
+                    request = self.requests.get(timeout=remaining)
+                except queue.Empty:
+                    raise TimeoutError("no matching HTTP request received") from None
+                if predicate(request):
+                    return request
+                skipped.append(request)
+        finally:
+            for request in skipped:
+                self.requests.put(request)
+
+    def drain(self):
+        items = []
+        while True:
+            try:
+                items.append(self.requests.get_nowait())
+            except queue.Empty:
+                return items
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@dataclass
 class OutboundLine:
     """A message Kannel handed to the fake SMSC."""
 
     sender: str
     receiver: str
-    kind: str  # text | data | udh ...
+    kind: str  # text | data | ucs-2 | udh ...
     udh: bytes = b""
     data: bytes = b""
     raw: str = field(default="", repr=False)
+
+    @property
+    def text(self):
+        """Payload as text (UCS-2 decoded, or GSM/UTF-8 text)."""
+        if self.kind in ("ucs-2", "ucs2"):
+            return self.data.decode("utf-16-be")
+        return self.data.decode("utf-8")
 
     @property
     def concat(self):
@@ -130,13 +240,38 @@ def join_parts(lines, codec):
 
 
 class KannelProcess:
-    """Start/stop a Kannel with a fake SMSC calling ``inbound_url``."""
+    """Start/stop a Kannel with a fake SMSC calling ``inbound_url``.
 
-    def __init__(self, inbound_url, post=False, http_request_retry=3):
-        self.dir = Path(tempfile.mkdtemp(prefix="sms_center_kannel_"))
+    Without ``inbound_url``, :meth:`start` starts a :class:`CaptureServer`
+    (``self.capture``, answering ``inbound_status``) and Kannel calls it.
+    ``post`` uses the ``post-url`` variant of the sms-service; ``mo_recode``
+    is Kannel's option of that name. ``workdir`` (kannel.conf, logs, spool)
+    is kept; without it a temporary directory is made and removed by
+    :meth:`stop`.
+    """
+
+    def __init__(
+        self,
+        inbound_url=None,
+        *,
+        post=False,
+        http_request_retry=3,
+        mo_recode=True,
+        inbound_status=200,
+        workdir=None,
+    ):
+        self.own_dir = workdir is None
+        if self.own_dir:
+            self.dir = Path(tempfile.mkdtemp(prefix="sms_center_kannel_"))
+        else:
+            self.dir = Path(workdir)
+            self.dir.mkdir(parents=True, exist_ok=True)
         self.inbound_url = inbound_url
+        self.inbound_status = inbound_status
+        self.capture = None
         self.post = post
         self.http_request_retry = http_request_retry
+        self.mo_recode = mo_recode
         self.admin_port = free_port()
         self.smsbox_port = free_port()
         self.sendsms_port = free_port()
@@ -145,7 +280,8 @@ class KannelProcess:
         self._outbound = queue.Queue()
         self._sent = 0
         self._sent_changed = threading.Condition()
-        self.sendsms_url = f"http://127.0.0.1:{self.sendsms_port}/cgi-bin/sendsms"
+        self.base_url = f"http://127.0.0.1:{self.sendsms_port}"  # KannelClient's
+        self.sendsms_url = f"{self.base_url}/cgi-bin/sendsms"
         self.admin_url = f"http://127.0.0.1:{self.admin_port}"
 
     def config_text(self):
@@ -168,6 +304,7 @@ connect-allow-ip = "127.0.0.1"
             log_dir=str(self.dir),
             spool_dir=str(self.dir),
             log_level=0,
+            mo_recode=self.mo_recode,
             http_request_retry=self.http_request_retry,
             http_queue_delay=1,
         )
@@ -203,9 +340,12 @@ connect-allow-ip = "127.0.0.1"
         reason = missing_binaries()
         if reason:
             raise RuntimeError(reason)
-        conf = self.dir / "kannel.conf"
-        conf.write_text(self.config_text())
         try:
+            if self.inbound_url is None:
+                self.capture = CaptureServer(status=self.inbound_status)
+                self.inbound_url = inbound_url_for(self.capture.base_url, GATEWAY_TOKEN)
+            conf = self.dir / "kannel.conf"
+            conf.write_text(self.config_text())
             self._spawn("bearerbox", [BEARERBOX, "-v", "1", str(conf)])
             self._wait_port(self.smsbox_port, timeout, "bearerbox")
             self._wait_port(self.fake_port, timeout, "bearerbox fake smsc")
@@ -299,7 +439,8 @@ connect-allow-ip = "127.0.0.1"
             process.wait(timeout=5)
 
     def stop(self):
-        """Stop every process (SIGTERM, then SIGKILL) and remove the files."""
+        """Stop every process (SIGTERM, then SIGKILL) and the capture server;
+        remove the temporary directory (not a given ``workdir``)."""
         for name in ("fakesmsc", "smsbox", "bearerbox"):
             process = self.processes.get(name)
             if process is not None and process.poll() is None:
@@ -318,7 +459,10 @@ connect-allow-ip = "127.0.0.1"
                         stream.close()
             process.sms_center_log.close()
         self.processes = {}
-        shutil.rmtree(self.dir, ignore_errors=True)
+        if self.capture is not None:
+            self.capture.stop()
+        if self.own_dir:
+            shutil.rmtree(self.dir, ignore_errors=True)
 
     def __enter__(self):
         return self.start()
