@@ -1,8 +1,19 @@
 from odoo import api, fields, models
+from odoo.exceptions import AccessError
 
 
-class ResConfigSettings(models.TransientModel):
-    _inherit = "res.config.settings"
+class SmsCenterSettings(models.TransientModel):
+    """Settings of the SMS Center, kept in system parameters.
+
+    A form of its own instead of a section of Odoo's settings page: that page
+    is reserved to users with the Settings right, while the SMS Center's
+    administrators (R1) configure the center without it. Each field names its
+    system parameter with ``config_parameter``, as in ``res.config.settings``;
+    an empty value removes the parameter, so that the default applies.
+    """
+
+    _name = "sms_center.settings"
+    _description = "SMS Center Settings"
 
     sms_center_auto_reply_daily_limit = fields.Integer(
         string="Automatic replies per number per day",
@@ -39,12 +50,6 @@ class ResConfigSettings(models.TransientModel):
         config_parameter="sms_center.timezone",
         default="Asia/Jakarta",
     )
-
-    def set_values(self):
-        res = super().set_values()
-        # Loop protection caches the center's numbers.
-        self.env.registry.clear_cache()
-        return res
 
     # --- Answer deadline, reminders and escalation (R8, R9) ---
     sms_center_deadline_hours = fields.Float(
@@ -135,3 +140,71 @@ class ResConfigSettings(models.TransientModel):
                     settings.sms_center_quiet_hours_end,
                 ),
             )
+
+    @api.model
+    def _valid_field_parameter(self, field, name):
+        return name == "config_parameter" or super()._valid_field_parameter(field, name)
+
+    def _config_fields(self):
+        return [
+            f for f in self._fields.values() if getattr(f, "config_parameter", None)
+        ]
+
+    @api.model
+    def default_get(self, fields_list):
+        res = super().default_get(fields_list)
+        # sudo: SMS Center administrators read these keys without the
+        # Settings right; only the center's own keys are touched.
+        ICP = self.env["ir.config_parameter"].sudo()
+        for field in self._config_fields():
+            if field.name not in fields_list:
+                continue
+            value = ICP.get_param(field.config_parameter)
+            if value in (None, False, ""):
+                continue
+            try:
+                if field.type == "integer":
+                    value = int(value)
+                elif field.type == "float":
+                    value = float(value)
+                elif field.type == "boolean":
+                    value = value not in ("False", "0")
+                elif field.type == "many2one":
+                    record = self.env[field.comodel_name].sudo().browse(int(value))
+                    value = record.exists().id or False
+            except ValueError:
+                continue
+            res[field.name] = value
+        return res
+
+    def execute(self):
+        """Save the settings (the form's Save button)."""
+        self.ensure_one()
+        if not self.env.user.has_group("sms_center.group_admin"):
+            raise AccessError(
+                self.env._("Only SMS Center administrators change its settings.")
+            )
+        # sudo: see default_get.
+        ICP = self.env["ir.config_parameter"].sudo()
+        for field in self._config_fields():
+            value = self[field.name]
+            if field.type == "many2one":
+                value = value.id
+            if field.type == "boolean":
+                value = "True" if value else False
+            elif value in (False, None, ""):
+                value = False
+            else:
+                value = str(value)
+            ICP.set_param(field.config_parameter, value)
+        # Loop protection caches the center's numbers.
+        self.env.registry.clear_cache()
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "type": "success",
+                "message": self.env._("SMS Center settings saved."),
+                "next": {"type": "ir.actions.act_window_close"},
+            },
+        }
