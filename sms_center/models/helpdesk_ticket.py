@@ -250,6 +250,7 @@ class HelpdeskTicket(models.Model):
     def _sms_center_deadline_settings(self):
         """``(hours, calendar)``: calendar is None in clock-hours mode and an
         empty recordset when the ticket's company calendar applies."""
+        # sudo: system parameters are readable by the system only.
         ICP = self.env["ir.config_parameter"].sudo()
         try:
             hours = float(ICP.get_param("sms_center.deadline_hours") or 0)

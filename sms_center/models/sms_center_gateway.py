@@ -227,6 +227,7 @@ class SmsCenterGateway(models.Model):
                 ) from exc
 
     def _compute_webhook_urls(self):
+        # sudo: system parameters are readable by the system only.
         base = self.env["ir.config_parameter"].sudo().get_param("web.base.url", "")
         for gateway in self:
             root = f"{base}/sms_center/{gateway.code}/{gateway.webhook_token}"

@@ -201,6 +201,7 @@ class SmsCenterGateway(models.Model):
     # ------------------------------------------------------------------
 
     def _gammu_timezone(self):
+        # sudo: system parameters are readable by the system only.
         name = (
             self.env["ir.config_parameter"].sudo().get_param("sms_center.timezone")
             or DEFAULT_TZ
@@ -236,6 +237,7 @@ class SmsCenterGateway(models.Model):
         """Directory of the worker's lock files and debug logs: system
         parameter ``sms_center.modem_dir``, else ``<data_dir>/sms_center``.
         Never a path typed in a gateway: Gammu truncates its debug file."""
+        # sudo: system parameters are readable by the system only.
         return self.env["ir.config_parameter"].sudo().get_param(
             "sms_center.modem_dir"
         ) or os.path.join(tools.config["data_dir"], "sms_center")

@@ -9,6 +9,7 @@ from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import plaintext2html
 
 from ..lib import gsm, keyword_parser, phone
+from ..tools.deadline import regency_tz
 
 _logger = logging.getLogger(__name__)
 
@@ -24,7 +25,6 @@ IMMUTABLE_FIELDS = (
     "gateway_id",
     "gateway_message_id",
 )
-REGENCY_TZ = "Asia/Jakarta"
 
 
 class SmsCenterMessage(models.Model):
@@ -529,10 +529,7 @@ class SmsCenterMessage(models.Model):
     @api.model
     def _regency_day_start(self, now=None):
         """Start of the current day in the regency's time zone, as UTC naive."""
-        tz = pytz.timezone(
-            self.env["ir.config_parameter"].sudo().get_param("sms_center.timezone")
-            or REGENCY_TZ
-        )
+        tz = regency_tz(self.env)
         local_now = pytz.utc.localize(now or fields.Datetime.now()).astimezone(tz)
         local_start = tz.localize(datetime.combine(local_now.date(), time.min))
         return local_start.astimezone(pytz.utc).replace(tzinfo=None)
@@ -548,6 +545,7 @@ class SmsCenterMessage(models.Model):
         suggestion = (
             Keyword._suggest(self.keyword_text) if self.keyword_text else Keyword
         )
+        # sudo: system parameters are readable by the system only.
         url = (
             self.env["ir.config_parameter"]
             .sudo()

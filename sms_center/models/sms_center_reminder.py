@@ -195,6 +195,7 @@ class SmsCenterReminder(models.Model):
 
     @api.model
     def _get_param(self, key, default=False):
+        # sudo: system parameters are readable by the system only.
         return self.env["ir.config_parameter"].sudo().get_param(key, default)
 
     @api.model
@@ -459,6 +460,7 @@ class SmsCenterReminder(models.Model):
         )
         # Later runs of the day skip at once; the ledger still guards each
         # officer if two runs overlap.
+        # sudo: the cron's bookkeeping is a system parameter.
         self.env["ir.config_parameter"].sudo().set_param(
             "sms_center.daily_reminder_last_period", period_key
         )
