@@ -336,6 +336,7 @@ class HelpdeskTicket(models.Model):
             ticket.sms_response_minutes = max(
                 0, round((answered_at - received_at).total_seconds() / 60)
             )
+            # sudo: calendars are configuration officers cannot read.
             calendar = ticket.sms_deadline_calendar_id.sudo()
             ticket.sms_response_working_minutes = (
                 working_minutes(calendar, received_at, answered_at, tz)

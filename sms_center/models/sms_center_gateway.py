@@ -248,6 +248,7 @@ class SmsCenterGateway(models.Model):
                 gateway.health_state = "unknown"
 
     def _compute_queue_count(self):
+        # sudo: the queue (sms.sms) is readable by system users only.
         counts = dict(
             self.env["sms.sms"]
             .sudo()
@@ -285,6 +286,7 @@ class SmsCenterGateway(models.Model):
     @tools.ormcache()
     def _get_center_numbers(self):
         """E.164 numbers that belong to the center itself (loop protection)."""
+        # sudo: system parameters are readable by the system only.
         raw = (
             self.env["ir.config_parameter"]
             .sudo()
@@ -344,6 +346,7 @@ class SmsCenterGateway(models.Model):
 
     def _http_gateway_config(self):
         self.ensure_one()
+        # sudo: credentials are admin-only fields; the worker runs for everyone.
         overrides = json.loads(self.sudo().http_config or "{}")
         if not isinstance(overrides, dict):
             raise ValueError("the advanced settings must be a JSON object")
@@ -374,6 +377,7 @@ class SmsCenterGateway(models.Model):
     def _client(self):
         """lib client able to ``send(number, text, sender, dlr_url...)``."""
         self.ensure_one()
+        # sudo: credentials are admin-only fields; the worker runs for everyone.
         gateway = self.sudo()
         if gateway.gateway_type == "kannel":
             return kannel.KannelClient(
@@ -400,6 +404,7 @@ class SmsCenterGateway(models.Model):
         """
         self.ensure_one()
         client = self._client()
+        # sudo: the webhook secret in the URL is an admin-only field.
         dlr_base = self.sudo().dlr_url
         results = {}
         for sms in sms_records:
@@ -454,6 +459,7 @@ class SmsCenterGateway(models.Model):
     def _note_error(self, message):
         now = fields.Datetime.now()
         message = _redact(message)
+        # sudo: health is written by workers and webhooks on the gateway's behalf.
         for gateway in self.sudo():
             gateway._write_health(
                 {
@@ -538,6 +544,7 @@ class SmsCenterGateway(models.Model):
     def _check_kannel_status(self):
         """Ask bearerbox for its status; note success or error."""
         self.ensure_one()
+        # sudo: the status page password is an admin-only field.
         gateway = self.sudo()
         try:
             status = kannel.admin_status(
@@ -594,6 +601,7 @@ class SmsCenterGateway(models.Model):
 
     def action_regenerate_token(self):
         for gateway in self:
+            # sudo: the secret is an admin-only field; the button is admin-only too.
             gateway.sudo().webhook_token = secrets.token_urlsafe(32)
             gateway.message_post(
                 body=self.env._(

@@ -177,6 +177,7 @@ class SmsCenterMessage(models.Model):
     def write(self, vals):
         changed = [f for f in IMMUTABLE_FIELDS if f in vals]
         if changed:
+            # sudo: compare with the stored values whoever writes (even officers).
             for message in self.sudo():
                 for fname in changed:
                     if message[fname] != message._fields[fname].convert_to_record(
@@ -265,6 +266,7 @@ class SmsCenterMessage(models.Model):
         if not gateway:
             return Gateway
         if isinstance(gateway, models.BaseModel):
+            # sudo: gateways are resolved for routing, whoever injects the SMS.
             return gateway.sudo()
         if isinstance(gateway, int):
             return Gateway.browse(gateway).exists()
@@ -439,6 +441,7 @@ class SmsCenterMessage(models.Model):
 
     def _find_ticket_to_append(self, keyword, partner):
         """Open, unanswered ticket of the same number and keyword, if recent."""
+        # sudo: system parameters are readable by the system only.
         window = int(
             self.env["ir.config_parameter"]
             .sudo()
@@ -506,6 +509,7 @@ class SmsCenterMessage(models.Model):
             return self.env._("The sender is not a phone number.")
         if self.sender_e164 in self.env["sms_center.gateway"]._get_center_numbers():
             return self.env._("The sender is one of the center's own numbers.")
+        # sudo: system parameters are readable by the system only.
         limit = int(
             self.env["ir.config_parameter"]
             .sudo()
@@ -584,6 +588,7 @@ class SmsCenterMessage(models.Model):
 
     @api.model
     def _get_citizen_lang(self):
+        # sudo: system parameters are readable by the system only.
         lang = (
             self.env["ir.config_parameter"]
             .sudo()
@@ -630,6 +635,7 @@ class SmsCenterMessage(models.Model):
         """Secretariat routes an unmatched SMS to ``keyword`` (creates a ticket)."""
         self._check_secretariat()
         for message in self:
+            # sudo: the sender kind sits next to the number officers may not read.
             if (
                 message.state not in ("unknown",)
                 or message.sudo().sender_kind != phone.KIND_NUMBER
@@ -652,6 +658,7 @@ class SmsCenterMessage(models.Model):
                 ),
                 subtype_xmlid="mail.mt_note",
             )
+            # sudo: the secretariat may not be allowed to post on every unit's tickets.
             ticket.sudo().message_post(
                 body=self.env._(
                     "Created by hand from an SMS with an unknown keyword by %(user)s.",

@@ -109,6 +109,7 @@ class SmsCenterOfficer(models.Model):
     @api.depends("notification_mobile")
     def _compute_has_notification_mobile(self):
         for officer in self:
+            # sudo: the number itself is hidden from officers; only its presence shows.
             officer.has_notification_mobile = bool(officer.sudo().notification_mobile)
 
     @api.depends("sender_id")

@@ -571,6 +571,7 @@ class SmsCenterReminder(models.Model):
         reminders = self.browse()
         if self._get_param("sms_center.escalate_to_superior"):
             reminders = self._notify_superiors(tickets, officers)
+        # sudo: reminders and escalations run as the scheduler, across units.
         remaining = (
             self.env["helpdesk.ticket"]
             .sudo()
@@ -589,6 +590,7 @@ class SmsCenterReminder(models.Model):
     def _ticket_officers(self, tickets):
         """``{ticket: officer}``: the officer assigned, else the keyword's
         primary officer."""
+        # sudo: reminders and escalations run as the scheduler, across units.
         Officer = self.env["sms_center.officer"].sudo()
         by_user = {
             officer.user_id: officer
@@ -598,6 +600,7 @@ class SmsCenterReminder(models.Model):
         for ticket in tickets:
             officer = by_user.get(ticket.user_id)
             if not officer and ticket.sms_keyword_id:
+                # sudo: reminders and escalations run as the scheduler, across units.
                 officer = ticket.sms_keyword_id.sudo()._get_primary_officer()
             if officer:
                 result[ticket] = officer
@@ -620,6 +623,7 @@ class SmsCenterReminder(models.Model):
             )
             if not reminder:
                 continue
+            # sudo: the superior's notification number is hidden from officers.
             superior = superior.sudo()
             model = self.with_context(lang=superior.user_id.lang or "en_US")
             keywords = overdue.sms_keyword_id.sorted("name")

@@ -60,6 +60,7 @@ class SmsCenterReply(models.Model):
                     "send_count": reply.send_count + 1,
                 }
             )
+            # sudo: answers are read-only for officers (see above).
             reply.sudo()._sms_status_track(sms)
 
     def action_resend(self):

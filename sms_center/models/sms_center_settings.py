@@ -170,6 +170,7 @@ class SmsCenterSettings(models.TransientModel):
                 elif field.type == "boolean":
                     value = value not in ("False", "0")
                 elif field.type == "many2one":
+                    # sudo: the settings may point to records the form user cannot read.
                     record = self.env[field.comodel_name].sudo().browse(int(value))
                     value = record.exists().id or False
             except ValueError:

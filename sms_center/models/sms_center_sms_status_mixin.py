@@ -118,6 +118,7 @@ class SmsCenterSmsStatusMixin(models.AbstractModel):
                     event.reason if sms_state == "error" else False,
                 )
                 records.write(values)
+                # sudo: trackers are technical records only system users read.
                 self.env["sms.tracker"].sudo().search(
                     [("sms_uuid", "in", records.mapped("sms_uuid"))]
                 )._action_update_from_sms_state(

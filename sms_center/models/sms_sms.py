@@ -143,6 +143,7 @@ class SmsSms(models.Model):
         if modem_cron and self.env["sms_center.gateway"].sudo().search_count(
             [("gateway_type", "=", "gammu"), ("outbound_enabled", "=", True)], limit=1
         ):
+            # sudo: any user posting an SMS may wake the modem worker.
             modem_cron.sudo()._trigger(at=at)
 
     @api.model
@@ -274,6 +275,7 @@ class SmsSms(models.Model):
                 FOR UPDATE SKIP LOCKED""",
             [gateways.ids or [0]],
         )
+        # sudo: the worker runs as the scheduler; the queue is system-only.
         sms_records = self.sudo().browse(rows)
         unroutable = self.browse()
         for sms in sms_records:
@@ -323,6 +325,7 @@ class SmsSms(models.Model):
                 FOR UPDATE SKIP LOCKED""",
             [gateways.ids, limit],
         )
+        # sudo: the worker runs as the scheduler; the queue is system-only.
         batch = self.sudo().browse(rows)
         if not batch:
             return batch
@@ -418,6 +421,7 @@ class SmsSms(models.Model):
     def _sms_center_fail_stale(self):
         """SMS left in ``process`` by a crash: failed, never resent blindly."""
         limit = fields.Datetime.now() - timedelta(minutes=STALE_PROCESS_MINUTES)
+        # sudo: the worker runs as the scheduler; the queue is system-only.
         stale = self.sudo().search(
             [
                 ("state", "=", "process"),
