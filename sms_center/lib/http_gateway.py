@@ -413,28 +413,14 @@ def render_template(template, values):
 # -- sending ----------------------------------------------------------------
 
 
-class HttpGatewayClient:
+class HttpGatewayClient(http_transport.SessionClient):
     """Send SMS through a configured HTTP gateway, on a keep-alive session."""
 
     def __init__(self, config, session=None):
         if isinstance(config, dict):
             config = HttpGatewayConfig.from_dict(config)
         self.config = config
-        self._own_session = session is None
-        if session is None:
-            session = http_transport.keepalive_session()
-        self.session = session
-
-    def close(self):
-        if self._own_session:
-            self.session.close()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
-        return False
+        super().__init__(session)
 
     def build_request(self, number, text, sender=None, dlr_url=None, ref=None):
         """``requests.Request`` keyword arguments for one message."""

@@ -33,3 +33,26 @@ def not_sent(exc):
     """True when a ConnectionError happened before the request was sent."""
     text = repr(exc)
     return any(marker in text for marker in _NOT_SENT_MARKERS)
+
+
+class SessionClient:
+    """Base of the gateway clients: a keep-alive session, given or owned.
+
+    A session passed in (shared by a worker across batches) is left open;
+    one created here is closed with the client.
+    """
+
+    def __init__(self, session=None):
+        self._own_session = session is None
+        self.session = keepalive_session() if session is None else session
+
+    def close(self):
+        if self._own_session:
+            self.session.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+        return False

@@ -330,7 +330,7 @@ def parse_dlr(params):
     )
 
 
-class KannelClient:
+class KannelClient(http_transport.SessionClient):
     """Send SMS through Kannel's sendsms interface.
 
     ``base_url`` is smsbox's sendsms root, e.g. ``http://127.0.0.1:13013``
@@ -362,21 +362,7 @@ class KannelClient:
         self.default_sender = default_sender
         self.timeout = timeout
         self.max_parts = max_parts
-        self._own_session = session is None
-        if session is None:
-            session = http_transport.keepalive_session()
-        self.session = session
-
-    def close(self):
-        if self._own_session:
-            self.session.close()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
-        return False
+        super().__init__(session)
 
     def build_params(self, number, text, sender=None, dlr_url=None, dlr_mask=31):
         """The sendsms query parameters :meth:`send` uses."""
