@@ -1,5 +1,8 @@
 """HTTP plumbing shared by the Kannel and generic HTTP gateway clients."""
 
+import logging
+import re
+
 import requests
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
@@ -12,6 +15,29 @@ _NOT_SENT_MARKERS = (
     "Failed to resolve",
     "No route to host",
 )
+
+
+class RedactQueryStrings(logging.Filter):
+    """Cut query strings out of urllib3's log records.
+
+    urllib3 logs the URL of every retried request, query string included;
+    for Kannel's sendsms that is the password, the citizen's number and the
+    text of the SMS, which have no place in a server log.
+    """
+
+    _QUERY = re.compile(r"\?[^\s'\"]+")
+
+    def filter(self, record):
+        if record.args:
+            record.msg = record.getMessage()
+            record.args = ()
+        record.msg = self._QUERY.sub("?[redacted]", str(record.msg))
+        return True
+
+
+_URLLIB3_LOGGER = logging.getLogger("urllib3.connectionpool")
+if not any(isinstance(f, RedactQueryStrings) for f in _URLLIB3_LOGGER.filters):
+    _URLLIB3_LOGGER.addFilter(RedactQueryStrings())
 
 
 def keepalive_session(pool_maxsize=10):
