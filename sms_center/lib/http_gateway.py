@@ -460,20 +460,13 @@ class HttpGatewayClient(http_transport.SessionClient):
             kwargs = self.build_request(number, text, sender, dlr_url, ref)
         except ValueError as exc:
             return SendResult(False, False, detail=f"bad gateway template: {exc}")
-        try:
-            answer = self.session.request(timeout=self.config.timeout, **kwargs)
-        except requests.exceptions.ConnectTimeout as exc:
-            return SendResult(False, True, detail=f"cannot connect: {exc}")
-        except requests.exceptions.ConnectionError as exc:
-            if http_transport.not_sent(exc):
-                return SendResult(False, True, detail=f"cannot connect: {exc}")
-            return SendResult(
-                False, True, detail=f"connection lost: {exc}", uncertain=True
-            )
-        except requests.exceptions.Timeout as exc:
-            return SendResult(False, True, detail=f"timeout: {exc}", uncertain=True)
-        except requests.exceptions.RequestException as exc:
-            return SendResult(False, True, detail=f"request failed: {exc}")
+        method = kwargs.pop("method")
+        url = kwargs.pop("url")
+        answer, failure = http_transport.send_request(
+            self.session, method, url, timeout=self.config.timeout, **kwargs
+        )
+        if failure:
+            return failure
         return self.interpret(answer)
 
     def interpret(self, answer):

@@ -7,6 +7,8 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
+from .dlr import SendResult
+
 # Messages of connection errors raised before the request left this host.
 _NOT_SENT_MARKERS = (
     "NewConnectionError",
@@ -82,3 +84,24 @@ class SessionClient:
     def __exit__(self, *exc):
         self.close()
         return False
+
+
+def send_request(session, method, url, **kwargs):
+    """``(answer, None)`` or, when no answer came, ``(None, SendResult)``.
+
+    Failures to connect are temporary; a timeout or a lost connection after
+    the request left is temporary *and* uncertain: the gateway may have taken
+    the SMS, so retrying could send it twice.
+    """
+    try:
+        return session.request(method, url, **kwargs), None
+    except requests.exceptions.ConnectionError as exc:
+        if isinstance(exc, requests.exceptions.ConnectTimeout) or not_sent(exc):
+            return None, SendResult(False, True, detail=f"cannot connect: {exc}")
+        return None, SendResult(
+            False, True, detail=f"connection lost: {exc}", uncertain=True
+        )
+    except requests.exceptions.Timeout as exc:
+        return None, SendResult(False, True, detail=f"timeout: {exc}", uncertain=True)
+    except requests.exceptions.RequestException as exc:
+        return None, SendResult(False, True, detail=f"request failed: {exc}")

@@ -401,20 +401,11 @@ class KannelClient(http_transport.SessionClient):
                 f"the allowed {self.max_parts}",
             )
         params = self.build_params(number, text, sender, dlr_url, dlr_mask)
-        try:
-            answer = self.session.get(self.url, params=params, timeout=self.timeout)
-        except requests.exceptions.ConnectionError as exc:
-            if isinstance(
-                exc, requests.exceptions.ConnectTimeout
-            ) or http_transport.not_sent(exc):
-                return SendResult(False, True, detail=f"cannot connect: {exc}")
-            return SendResult(
-                False, True, detail=f"connection lost: {exc}", uncertain=True
-            )
-        except requests.exceptions.Timeout as exc:
-            return SendResult(False, True, detail=f"timeout: {exc}", uncertain=True)
-        except requests.exceptions.RequestException as exc:
-            return SendResult(False, True, detail=f"request failed: {exc}")
+        answer, failure = http_transport.send_request(
+            self.session, "GET", self.url, params=params, timeout=self.timeout
+        )
+        if failure:
+            return failure
         body = answer.text.strip()
         status = answer.status_code
         if status in (200, 202) and not body.startswith(("4", "5")):
