@@ -460,10 +460,8 @@ class HttpGatewayClient(http_transport.SessionClient):
             kwargs = self.build_request(number, text, sender, dlr_url, ref)
         except ValueError as exc:
             return SendResult(False, False, detail=f"bad gateway template: {exc}")
-        method = kwargs.pop("method")
-        url = kwargs.pop("url")
         answer, failure = http_transport.send_request(
-            self.session, method, url, timeout=self.config.timeout, **kwargs
+            self.session, timeout=self.config.timeout, **kwargs
         )
         if failure:
             return failure

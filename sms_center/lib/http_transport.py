@@ -86,7 +86,7 @@ class SessionClient:
         return False
 
 
-def send_request(session, method, url, **kwargs):
+def send_request(session, **request_kwargs):
     """``(answer, None)`` or, when no answer came, ``(None, SendResult)``.
 
     Failures to connect are temporary; a timeout or a lost connection after
@@ -94,7 +94,7 @@ def send_request(session, method, url, **kwargs):
     the SMS, so retrying could send it twice.
     """
     try:
-        return session.request(method, url, **kwargs), None
+        return session.request(**request_kwargs), None
     except requests.exceptions.ConnectionError as exc:
         if isinstance(exc, requests.exceptions.ConnectTimeout) or not_sent(exc):
             return None, SendResult(False, True, detail=f"cannot connect: {exc}")

@@ -402,7 +402,11 @@ class KannelClient(http_transport.SessionClient):
             )
         params = self.build_params(number, text, sender, dlr_url, dlr_mask)
         answer, failure = http_transport.send_request(
-            self.session, "GET", self.url, params=params, timeout=self.timeout
+            self.session,
+            method="GET",
+            url=self.url,
+            params=params,
+            timeout=self.timeout,
         )
         if failure:
             return failure
