@@ -34,6 +34,7 @@
         "views/sms_center_gateway_views.xml",
         "views/sms_center_reply_views.xml",
         "views/sms_center_settings_views.xml",
+        "views/res_config_settings_views.xml",
         "views/website_templates.xml",
         "views/sms_center_menus.xml",
         "data/sms_center_deadline_data.xml",

@@ -7,7 +7,9 @@ from . import sms_center_keyword
 from . import sms_center_message
 from . import sms_center_reply
 from . import helpdesk_ticket
+from . import sms_center_settings_mixin
 from . import sms_center_settings
+from . import res_config_settings
 from . import sms_center_demo
 from . import sms_center_reminder
 from . import sms_center_modem_part

@@ -250,22 +250,14 @@ class HelpdeskTicket(models.Model):
     def _sms_center_deadline_settings(self):
         """``(hours, calendar)``: calendar is None in clock-hours mode and an
         empty recordset when the ticket's company calendar applies."""
-        # sudo: system parameters are readable by the system only.
-        ICP = self.env["ir.config_parameter"].sudo()
-        try:
-            hours = float(ICP.get_param("sms_center.deadline_hours") or 0)
-        except ValueError:
-            hours = 0
+        Settings = self.env["sms_center.settings"]
+        hours = Settings._sms_center_setting("deadline_hours")
         if hours <= 0:
             hours = DEFAULT_DEADLINE_HOURS
-        if ICP.get_param("sms_center.deadline_mode") != "calendar":
+        if Settings._sms_center_setting("deadline_mode") != "calendar":
             return hours, None
-        calendar_id = ICP.get_param("sms_center.deadline_calendar_id")
-        calendar = self.env["resource.calendar"]
-        if calendar_id and calendar_id.isdigit():
-            # sudo: the calendar is configuration any ticket creator relies on.
-            calendar = calendar.sudo().browse(int(calendar_id)).exists()
-        return hours, calendar
+        # sudo: the calendar is configuration any ticket creator relies on.
+        return hours, Settings._sms_center_setting("deadline_calendar_id").sudo()
 
     # ------------------------------------------------------------------
     # Computes

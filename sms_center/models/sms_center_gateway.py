@@ -286,11 +286,8 @@ class SmsCenterGateway(models.Model):
     @tools.ormcache()
     def _get_center_numbers(self):
         """E.164 numbers that belong to the center itself (loop protection)."""
-        # sudo: system parameters are readable by the system only.
         raw = (
-            self.env["ir.config_parameter"]
-            .sudo()
-            .get_param("sms_center.center_numbers", "")
+            self.env["sms_center.settings"]._sms_center_setting("center_numbers") or ""
         )
         # sudo: loop protection needs every gateway, whoever triggers routing.
         for gateway in self.sudo().search([]):

@@ -201,9 +201,8 @@ class SmsCenterGateway(models.Model):
     # ------------------------------------------------------------------
 
     def _gammu_timezone(self):
-        # sudo: system parameters are readable by the system only.
         name = (
-            self.env["ir.config_parameter"].sudo().get_param("sms_center.timezone")
+            self.env["sms_center.settings"]._sms_center_setting("timezone")
             or DEFAULT_TZ
         )
         try:

@@ -441,12 +441,8 @@ class SmsCenterMessage(models.Model):
 
     def _find_ticket_to_append(self, keyword, partner):
         """Open, unanswered ticket of the same number and keyword, if recent."""
-        # sudo: system parameters are readable by the system only.
-        window = int(
-            self.env["ir.config_parameter"]
-            .sudo()
-            .get_param("sms_center.append_window_minutes", 60)
-            or 0
+        window = self.env["sms_center.settings"]._sms_center_setting(
+            "append_window_minutes"
         )
         if window <= 0:
             return self.env["helpdesk.ticket"]
@@ -509,11 +505,8 @@ class SmsCenterMessage(models.Model):
             return self.env._("The sender is not a phone number.")
         if self.sender_e164 in self.env["sms_center.gateway"]._get_center_numbers():
             return self.env._("The sender is one of the center's own numbers.")
-        # sudo: system parameters are readable by the system only.
-        limit = int(
-            self.env["ir.config_parameter"]
-            .sudo()
-            .get_param("sms_center.auto_reply_daily_limit", 3)
+        limit = self.env["sms_center.settings"]._sms_center_setting(
+            "auto_reply_daily_limit"
         )
         self._lock_number(self.sender_e164)
         sent_today = self.search_count(
@@ -549,12 +542,11 @@ class SmsCenterMessage(models.Model):
         suggestion = (
             Keyword._suggest(self.keyword_text) if self.keyword_text else Keyword
         )
-        # sudo: system parameters are readable by the system only.
-        url = (
-            self.env["ir.config_parameter"]
-            .sudo()
-            .get_param("sms_center.public_keywords_url")
-            or self.env["ir.config_parameter"].sudo().get_param("web.base.url", "")
+        url = self.env["sms_center.settings"]._sms_center_setting(
+            "public_keywords_url"
+        ) or (
+            # sudo: system parameters are readable by the system only.
+            self.env["ir.config_parameter"].sudo().get_param("web.base.url", "")
             + "/sms/keywords"
         )
         candidates = []
@@ -588,12 +580,7 @@ class SmsCenterMessage(models.Model):
 
     @api.model
     def _get_citizen_lang(self):
-        # sudo: system parameters are readable by the system only.
-        lang = (
-            self.env["ir.config_parameter"]
-            .sudo()
-            .get_param("sms_center.citizen_lang", "id_ID")
-        )
+        lang = self.env["sms_center.settings"]._sms_center_setting("citizen_lang")
         installed = dict(self.env["res.lang"].get_installed())
         return lang if lang in installed else "en_US"
 

@@ -230,14 +230,15 @@ class SmsCenterReminder(models.Model):
     @api.model
     def _quiet_hours(self):
         """``(start, end)`` local times, or None when quiet hours are off."""
-        if not self._get_param("sms_center.quiet_hours"):
+        Settings = self.env["sms_center.settings"]
+        if not Settings._sms_center_setting("quiet_hours"):
             return None
         return (
             parse_hhmm(
-                self._get_param("sms_center.quiet_hours_start"), DEFAULT_QUIET_START
+                Settings._sms_center_setting("quiet_hours_start"), DEFAULT_QUIET_START
             ),
             parse_hhmm(
-                self._get_param("sms_center.quiet_hours_end"), DEFAULT_QUIET_END
+                Settings._sms_center_setting("quiet_hours_end"), DEFAULT_QUIET_END
             ),
         )
 
@@ -395,7 +396,8 @@ class SmsCenterReminder(models.Model):
         tz = regency_tz(self.env)
         local_now = to_local(now, tz)
         send_time = parse_hhmm(
-            self._get_param("sms_center.daily_reminder_time"), DEFAULT_DAILY_TIME
+            self.env["sms_center.settings"]._sms_center_setting("daily_reminder_time"),
+            DEFAULT_DAILY_TIME,
         )
         send_at = tz.localize(datetime.combine(local_now.date(), send_time))
         if local_now < send_at:
@@ -508,11 +510,11 @@ class SmsCenterReminder(models.Model):
                 ("share", "=", False),
             ]
         )
-        responsible_id = self._get_param("sms_center.escalation_user_id")
         responsible = (
-            Users.browse(int(responsible_id)).exists().filtered("active")
-            if responsible_id and responsible_id.isdigit()
-            else Users
+            self.env["sms_center.settings"]
+            ._sms_center_setting("escalation_user_id")
+            .sudo()
+            .filtered("active")
         )
         return (
             responsible or secretariat,
@@ -569,7 +571,7 @@ class SmsCenterReminder(models.Model):
                     user_id=user.id,
                 )
         reminders = self.browse()
-        if self._get_param("sms_center.escalate_to_superior"):
+        if self.env["sms_center.settings"]._sms_center_setting("escalate_to_superior"):
             reminders = self._notify_superiors(tickets, officers)
         # sudo: reminders and escalations run as the scheduler, across units.
         remaining = (

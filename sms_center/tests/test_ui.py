@@ -58,3 +58,30 @@ class TestInboxUi(HttpCase):
             login="tour_officer",
         )
         self._assert_answered()
+
+
+@tagged("post_install", "-at_install")
+class TestSettingsUi(HttpCase):
+    """The center's own settings page saves like Odoo's Settings do."""
+
+    def test_sms_center_administrator_saves_zero(self):
+        new_test_user(
+            self.env,
+            login="tour_sms_admin",
+            name="Tour SMS Administrator",
+            groups="sms_center.group_admin",
+        )
+        self.env["ir.config_parameter"].set_param(
+            "sms_center.append_window_minutes", "45"
+        )
+        self.start_tour(
+            "/odoo/action-sms_center.action_sms_center_settings",
+            "sms_center_settings_tour",
+            login="tour_sms_admin",
+        )
+        self.assertEqual(
+            self.env["ir.config_parameter"].get_param(
+                "sms_center.append_window_minutes"
+            ),
+            "0",
+        )

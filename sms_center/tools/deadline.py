@@ -28,7 +28,7 @@ CALENDAR_MAX_WINDOWS = 53
 
 def regency_tz(env):
     """The regency's time zone (setting ``sms_center.timezone``)."""
-    name = env["ir.config_parameter"].sudo().get_param("sms_center.timezone")
+    name = env["sms_center.settings"]._sms_center_setting("timezone")
     try:
         return pytz.timezone(name or DEFAULT_TZ)
     except pytz.UnknownTimeZoneError:

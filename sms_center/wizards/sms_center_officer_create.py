@@ -48,11 +48,8 @@ class SmsCenterOfficerCreate(models.TransientModel):
             raise UserError(
                 self.env._("The login %(login)s is already taken.", login=login)
             )
-        lang = (
-            self.env["ir.config_parameter"]
-            .sudo()
-            .get_param("sms_center.citizen_lang", "id_ID")
-        )
+        Settings = self.env["sms_center.settings"]
+        lang = Settings._sms_center_setting("citizen_lang")
         installed = dict(self.env["res.lang"].get_installed())
         # sudo: SMS Center administrators may not manage users in general;
         # this login gets the Officer group and nothing else.
@@ -67,9 +64,7 @@ class SmsCenterOfficerCreate(models.TransientModel):
                     "email": self.email or False,
                     "password": self.password or False,
                     "lang": lang if lang in installed else "en_US",
-                    "tz": self.env["ir.config_parameter"]
-                    .sudo()
-                    .get_param("sms_center.timezone", "Asia/Jakarta"),
+                    "tz": Settings._sms_center_setting("timezone"),
                     "groups_id": [
                         fields.Command.set(
                             [self.env.ref("sms_center.group_officer").id]

@@ -1,0 +1,281 @@
+from odoo import api, fields, models
+from odoo.exceptions import ValidationError
+
+from odoo.addons.base.models.res_partner import _tz_get
+
+# Value a boolean setting is stored as, both ways: stored explicitly, so that
+# a boolean whose default is True can be switched off.
+BOOLEAN_STORED = {True: "True", False: "False"}
+
+
+class SmsCenterSettingsMixin(models.AbstractModel):
+    """The SMS Center's settings, declared once.
+
+    Two forms show them: the SMS Center's own settings (``sms_center.settings``)
+    for its administrators, who do not have Odoo's Settings right (R1), and
+    the "SMS Center" block of Odoo's Settings (``res.config.settings``) for
+    system administrators. Both read and write the same system parameters
+    through the methods below, so a change in either shows in the other.
+
+    Each field names its system parameter with ``sms_center_param``. Odoo's
+    own ``config_parameter`` is not used because it saves an integer 0 as
+    "unset" (the default comes back) and cannot store False for a boolean
+    whose default is True. Here: numbers are stored as typed (0 stays 0),
+    booleans as "True"/"False", an empty text, selection or record removes
+    the parameter so that the default applies.
+
+    Code reads a setting with ``env["sms_center.settings"]._sms_center_setting(
+    "append_window_minutes")``: typed, default applied, never an exception
+    for a malformed stored value.
+    """
+
+    _name = "sms_center.settings.mixin"
+    _description = "SMS Center settings (fields shared by the settings forms)"
+
+    # --- Inbound SMS and automatic replies (R3, R4) ---
+    sms_center_auto_reply_daily_limit = fields.Integer(
+        string="Automatic replies per number per day",
+        sms_center_param="sms_center.auto_reply_daily_limit",
+        default=3,
+        help="At most this many automatic replies go to one number per day "
+        "(loop protection). 0: no automatic reply at all.",
+    )
+    sms_center_append_window_minutes = fields.Integer(
+        string="Append follow-up SMS within (minutes)",
+        sms_center_param="sms_center.append_window_minutes",
+        default=60,
+        help="A further SMS from the same number with the same keyword joins the "
+        "still unanswered ticket received within this many minutes. 0: every SMS "
+        "opens a new ticket.",
+    )
+    sms_center_center_numbers = fields.Char(
+        string="Center's own numbers",
+        sms_center_param="sms_center.center_numbers",
+        help="Comma-separated numbers of the center, besides the gateways' "
+        "numbers. No automatic reply is ever sent to them.",
+    )
+    sms_center_public_keywords_url = fields.Char(
+        string="Public keyword list address",
+        sms_center_param="sms_center.public_keywords_url",
+        help="Web address sent to citizens when the keyword list does not fit in "
+        "one SMS. Empty: this website's /sms/keywords page.",
+    )
+    sms_center_citizen_lang = fields.Selection(
+        "_sms_center_lang_selection",
+        string="Language of SMS to citizens",
+        sms_center_param="sms_center.citizen_lang",
+        default="id_ID",
+        help="Language of the automatic replies to citizens, and of new officer "
+        "accounts.",
+    )
+    sms_center_timezone = fields.Selection(
+        _tz_get,
+        string="Regency time zone",
+        sms_center_param="sms_center.timezone",
+        default="Asia/Jakarta",
+        help="Time zone of deadlines, reminders, daily limits and modem clocks.",
+    )
+
+    # --- Answer deadline, reminders and escalation (R8, R9) ---
+    sms_center_deadline_hours = fields.Float(
+        string="Answer deadline (hours)",
+        sms_center_param="sms_center.deadline_hours",
+        default=3.0,
+        help="Time officers have to answer an SMS (Pasal 13: 3 hours).",
+    )
+    sms_center_deadline_mode = fields.Selection(
+        [("clock", "Clock hours"), ("calendar", "Office working hours")],
+        string="Deadline counts",
+        sms_center_param="sms_center.deadline_mode",
+        default="clock",
+    )
+    sms_center_deadline_calendar_id = fields.Many2one(
+        "resource.calendar",
+        string="Office working hours",
+        sms_center_param="sms_center.deadline_calendar_id",
+        help="Calendar whose working hours count towards the deadline, read in "
+        "the regency's time zone; its public holidays (global time off) do not "
+        "count. Empty: the company's working hours.",
+    )
+    sms_center_daily_reminder_time = fields.Selection(
+        "_sms_center_half_hours",
+        string="Daily reminder at",
+        sms_center_param="sms_center.daily_reminder_time",
+        default="16:00",
+    )
+    sms_center_quiet_hours = fields.Boolean(
+        string="Quiet hours",
+        sms_center_param="sms_center.quiet_hours",
+        help="No reminder SMS in these hours: the hourly reminders are deferred "
+        "to the first one after them.",
+    )
+    sms_center_quiet_hours_start = fields.Selection(
+        "_sms_center_half_hours",
+        string="Quiet from",
+        sms_center_param="sms_center.quiet_hours_start",
+        default="21:00",
+    )
+    sms_center_quiet_hours_end = fields.Selection(
+        "_sms_center_half_hours",
+        string="Quiet until",
+        sms_center_param="sms_center.quiet_hours_end",
+        default="06:00",
+    )
+    sms_center_escalation_user_id = fields.Many2one(
+        "res.users",
+        string="Escalation responsible",
+        sms_center_param="sms_center.escalation_user_id",
+        domain=lambda self: [
+            ("groups_id", "in", self.env.ref("sms_center.group_secretariat").id),
+            ("share", "=", False),
+        ],
+        help="Gets an activity for each overdue SMS. Empty: every member of the "
+        "secretariat gets one. The whole secretariat is notified in any case.",
+    )
+    sms_center_escalate_to_superior = fields.Boolean(
+        string="SMS to the officer's superior",
+        sms_center_param="sms_center.escalate_to_superior",
+        help="Overdue SMS are also reported by SMS to the superior of the "
+        "officer, at the superior's notification number.",
+    )
+
+    # ------------------------------------------------------------------
+    # Selections and checks
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _sms_center_half_hours(self):
+        return [
+            (f"{hour:02d}:{minute:02d}", f"{hour:02d}:{minute:02d}")
+            for hour in range(24)
+            for minute in (0, 30)
+        ]
+
+    @api.model
+    def _sms_center_lang_selection(self):
+        return self.env["res.lang"].get_installed()
+
+    @api.constrains(
+        "sms_center_auto_reply_daily_limit", "sms_center_append_window_minutes"
+    )
+    def _check_sms_center_not_negative(self):
+        for settings in self:
+            for name in (
+                "sms_center_auto_reply_daily_limit",
+                "sms_center_append_window_minutes",
+            ):
+                if settings[name] < 0:
+                    raise ValidationError(
+                        self.env._(
+                            "%(setting)s cannot be negative.",
+                            setting=self._fields[name].get_description(self.env)[
+                                "string"
+                            ],
+                        )
+                    )
+
+    @api.constrains(
+        "sms_center_deadline_hours",
+        "sms_center_daily_reminder_time",
+        "sms_center_quiet_hours",
+        "sms_center_quiet_hours_start",
+        "sms_center_quiet_hours_end",
+    )
+    def _check_sms_center_deadline_reminders(self):
+        for settings in self:
+            self.env["sms_center.reminder"]._check_settings(
+                settings.sms_center_deadline_hours,
+                settings.sms_center_daily_reminder_time,
+                settings.sms_center_quiet_hours
+                and (
+                    settings.sms_center_quiet_hours_start,
+                    settings.sms_center_quiet_hours_end,
+                ),
+            )
+
+    # ------------------------------------------------------------------
+    # Reading and writing the system parameters
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _valid_field_parameter(self, field, name):
+        return name == "sms_center_param" or super()._valid_field_parameter(field, name)
+
+    @api.model
+    def _sms_center_param_fields(self):
+        return [
+            field
+            for field in self._fields.values()
+            if getattr(field, "sms_center_param", None)
+        ]
+
+    @api.model
+    def _sms_center_default(self, field):
+        if field.default:
+            return field.default(self)
+        return field.convert_to_record(field.convert_to_cache(False, self), self)
+
+    @api.model
+    def _sms_center_parse(self, field, raw):
+        """Typed value of the stored text ``raw``; the default when ``raw``
+        is unset or malformed (a hand-edited system parameter)."""
+        if raw in (None, False, ""):
+            return self._sms_center_default(field)
+        try:
+            if field.type == "integer":
+                return int(raw)
+            if field.type == "float":
+                return float(raw)
+            if field.type == "boolean":
+                return raw.strip().lower() not in ("false", "0", "")
+            if field.type == "many2one":
+                # exists() reads ids only, whatever the caller's rights.
+                return self.env[field.comodel_name].browse(int(raw)).exists()
+        except ValueError:
+            return self._sms_center_default(field)
+        return raw
+
+    @api.model
+    def _sms_center_format(self, field, value):
+        """Text to store for ``value``, or False to remove the parameter."""
+        if field.type in ("integer", "float"):
+            return str(value or 0)
+        if field.type == "boolean":
+            return BOOLEAN_STORED[bool(value)]
+        if field.type == "many2one":
+            return str(value.id) if value else False
+        if isinstance(value, str):
+            value = value.strip()
+        return value or False
+
+    @api.model
+    def _sms_center_setting(self, name):
+        """The setting ``name`` (a field name without ``sms_center_``)."""
+        field = self._fields[f"sms_center_{name}"]
+        # sudo: system parameters are readable by the system only; the
+        # center's own settings are not secret to its code paths.
+        raw = self.env["ir.config_parameter"].sudo().get_param(field.sms_center_param)
+        return self._sms_center_parse(field, raw)
+
+    @api.model
+    def _sms_center_read_values(self):
+        """``{field name: value}`` of every setting, for a form."""
+        # sudo: see _sms_center_setting.
+        ICP = self.env["ir.config_parameter"].sudo()
+        values = {}
+        for field in self._sms_center_param_fields():
+            value = self._sms_center_parse(field, ICP.get_param(field.sms_center_param))
+            values[field.name] = value.id if field.type == "many2one" else value
+        return values
+
+    def _sms_center_write_values(self):
+        """Store the settings of this form record."""
+        self.ensure_one()
+        # sudo: callers check the user's right to change the settings.
+        # A changed parameter clears the caches (loop protection caches the
+        # center's numbers): ir.config_parameter does it on every write.
+        ICP = self.env["ir.config_parameter"].sudo()
+        for field in self._sms_center_param_fields():
+            ICP.set_param(
+                field.sms_center_param, self._sms_center_format(field, self[field.name])
+            )
