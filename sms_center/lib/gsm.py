@@ -67,6 +67,15 @@ def fits_one_sms(text):
     return measure(text).parts == 1
 
 
+def first_fitting(candidates):
+    """The first of ``candidates`` (most informative first) that fits one SMS,
+    else the last one, whole: a text cut short could cut a web address."""
+    for candidate in candidates:
+        if fits_one_sms(candidate):
+            return candidate
+    return candidates[-1]
+
+
 def count_parts(text):
     """Compatibility helper: ``(encoding, units, parts)``."""
     length = measure(text)

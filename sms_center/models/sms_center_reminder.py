@@ -16,11 +16,14 @@ import psycopg2
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
+from ..lib import gsm
 from ..tools.deadline import regency_tz, to_local, to_utc_naive
 
 _logger = logging.getLogger(__name__)
 
-INBOX_PATH = "/odoo/action-sms_center.action_sms_inbox"
+# The inbox action's short path (its ``path`` field): the address goes into
+# every reminder SMS, which must fit 160 characters.
+INBOX_PATH = "/odoo/sms-inbox"
 DEFAULT_DAILY_TIME = "16:00"
 DEFAULT_QUIET_START = "21:00"
 DEFAULT_QUIET_END = "06:00"
@@ -269,8 +272,12 @@ class SmsCenterReminder(models.Model):
         self, kind, period_key, counts, build_body, window=(None, None)
     ):
         """One SMS per officer holding keywords counted in ``counts``
-        (``{keyword: count}``), built by ``build_body(officer, count,
-        keywords)`` in the officer's language. Returns the new ledger rows."""
+        (``{keyword: count}``), in the officer's language.
+
+        ``build_body(model, officer, count, keywords)`` returns the possible
+        texts, most informative first; the first that fits one SMS is sent
+        (an officer holding many keywords gets the text without their names).
+        Returns the new ledger rows."""
         officers = self._officers_by_keyword([k.id for k in counts])
         reminders = self.browse()
         # Stable order: concurrent runs claim rows in the same order, so they
@@ -287,8 +294,13 @@ class SmsCenterReminder(models.Model):
             # read here only to send.
             officer = officer.sudo()
             lang = officer.user_id.lang or "en_US"
-            body = build_body(
-                self.with_context(lang=lang), officer, total, keywords.sorted("name")
+            body = gsm.first_fitting(
+                build_body(
+                    self.with_context(lang=lang),
+                    officer,
+                    total,
+                    keywords.sorted("name"),
+                )
             )
             reminder.write(
                 {
@@ -363,22 +375,8 @@ class SmsCenterReminder(models.Model):
         url = self._url(INBOX_PATH)
 
         def build_body(model, officer, count, keywords):
-            names = ", ".join(keywords.mapped("name"))
-            if long_window:
-                return model.env._(
-                    "SMS Center: %(count)s new SMS for %(keywords)s since "
-                    "%(since)s. Answer at %(url)s",
-                    count=count,
-                    keywords=names,
-                    since=since,
-                    url=url,
-                )
-            return model.env._(
-                "SMS Center: %(count)s new SMS for %(keywords)s in the last hour. "
-                "Answer at %(url)s",
-                count=count,
-                keywords=names,
-                url=url,
+            return model._hourly_texts(
+                count, keywords.mapped("name"), url, since if long_window else None
             )
 
         return self._notify_officers(
@@ -438,24 +436,8 @@ class SmsCenterReminder(models.Model):
         url = self._url(INBOX_PATH)
 
         def build_body(model, officer, count, keywords):
-            names = ", ".join(keywords.mapped("name"))
             late = sum(overdue.get(k, 0) for k in keywords)
-            if late:
-                return model.env._(
-                    "SMS Center: %(count)s SMS for %(keywords)s still unanswered, "
-                    "%(overdue)s past the deadline. Answer at %(url)s",
-                    count=count,
-                    keywords=names,
-                    overdue=late,
-                    url=url,
-                )
-            return model.env._(
-                "SMS Center: %(count)s SMS for %(keywords)s still unanswered. "
-                "Answer at %(url)s",
-                count=count,
-                keywords=names,
-                url=url,
-            )
+            return model._daily_texts(count, keywords.mapped("name"), late, url)
 
         reminders = self._notify_officers(
             "daily", period_key, counts, build_body, window=(None, now)
@@ -629,12 +611,12 @@ class SmsCenterReminder(models.Model):
             superior = superior.sudo()
             model = self.with_context(lang=superior.user_id.lang or "en_US")
             keywords = overdue.sms_keyword_id.sorted("name")
-            body = model.env._(
-                "SMS Center: %(count)s SMS for %(keywords)s (officer %(officers)s) "
-                "not answered by the deadline.",
-                count=len(overdue),
-                keywords=", ".join(keywords.mapped("name")),
-                officers=", ".join(sorted({officers[t].name for t in overdue})),
+            body = gsm.first_fitting(
+                model._escalation_texts(
+                    len(overdue),
+                    keywords.mapped("name"),
+                    sorted({officers[t].name for t in overdue}),
+                )
             )
             reminder.write(
                 {
@@ -646,6 +628,109 @@ class SmsCenterReminder(models.Model):
             reminder._send(body, superior.notification_mobile)
             reminders |= reminder
         return reminders
+
+    # ------------------------------------------------------------------
+    # SMS texts: the possible texts of each notification, most informative
+    # first; the first that fits one SMS (160 GSM-7 characters) is sent.
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _hourly_texts(self, count, keywords, url, since=None):
+        """Hourly reminder; ``since`` (local "HH:MM") after quiet hours."""
+        names = ", ".join(keywords)
+        if since:
+            return [
+                self.env._(
+                    "SMS Center: %(count)s new SMS for %(keywords)s since "
+                    "%(since)s. Answer at %(url)s",
+                    count=count,
+                    keywords=names,
+                    since=since,
+                    url=url,
+                ),
+                self.env._(
+                    "SMS Center: %(count)s new SMS since %(since)s. Answer at %(url)s",
+                    count=count,
+                    since=since,
+                    url=url,
+                ),
+            ]
+        return [
+            self.env._(
+                "SMS Center: %(count)s new SMS for %(keywords)s in the last hour. "
+                "Answer at %(url)s",
+                count=count,
+                keywords=names,
+                url=url,
+            ),
+            self.env._(
+                "SMS Center: %(count)s new SMS in the last hour. Answer at %(url)s",
+                count=count,
+                url=url,
+            ),
+        ]
+
+    @api.model
+    def _daily_texts(self, count, keywords, overdue, url):
+        """Daily reminder: ``count`` unanswered, ``overdue`` of them late."""
+        names = ", ".join(keywords)
+        if overdue:
+            return [
+                self.env._(
+                    "SMS Center: %(count)s SMS for %(keywords)s still unanswered, "
+                    "%(overdue)s past the deadline. Answer at %(url)s",
+                    count=count,
+                    keywords=names,
+                    overdue=overdue,
+                    url=url,
+                ),
+                self.env._(
+                    "SMS Center: %(count)s SMS still unanswered, %(overdue)s past "
+                    "the deadline. Answer at %(url)s",
+                    count=count,
+                    overdue=overdue,
+                    url=url,
+                ),
+            ]
+        return [
+            self.env._(
+                "SMS Center: %(count)s SMS for %(keywords)s still unanswered. "
+                "Answer at %(url)s",
+                count=count,
+                keywords=names,
+                url=url,
+            ),
+            self.env._(
+                "SMS Center: %(count)s SMS still unanswered. Answer at %(url)s",
+                count=count,
+                url=url,
+            ),
+        ]
+
+    @api.model
+    def _escalation_texts(self, count, keywords, officers):
+        """Escalation SMS to a superior about their officers' overdue SMS."""
+        names = ", ".join(keywords)
+        return [
+            self.env._(
+                "SMS Center: %(count)s SMS for %(keywords)s (officer %(officers)s) "
+                "not answered by the deadline.",
+                count=count,
+                keywords=names,
+                officers=", ".join(officers),
+            ),
+            self.env._(
+                "SMS Center: %(count)s SMS for %(keywords)s not answered by the "
+                "deadline.",
+                count=count,
+                keywords=names,
+            ),
+            self.env._(
+                "SMS Center: %(count)s SMS of your officers not answered by the "
+                "deadline.",
+                count=count,
+            ),
+        ]
 
     # ------------------------------------------------------------------
     # UI

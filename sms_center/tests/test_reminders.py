@@ -11,7 +11,7 @@ from odoo.tests import freeze_time, tagged
 from .common import SmsCenterCase
 
 JAKARTA_OFFSET = timedelta(hours=7)
-INBOX_URL_PATH = "/odoo/action-sms_center.action_sms_inbox"
+INBOX_URL_PATH = "/odoo/sms-inbox"
 
 
 def utc(local):
