@@ -49,7 +49,7 @@ class HelpdeskTicket(models.Model):
         related="sms_reply_ids.sms_state", string="Last answer status"
     )
     sms_publication_excluded = fields.Boolean(
-        string="Not for publication",
+        string="Excluded from publication",
         compute="_compute_sms_publication_excluded",
         store=True,
         help="A message of this ticket was marked spam, not substantive or "

@@ -186,7 +186,8 @@ class SmsCenterGateway(models.Model):
     alert_after_minutes = fields.Integer(
         string="Alert after (minutes)",
         default=15,
-        help="Administrators are alerted when the gateway keeps failing this long.",
+        help="Administrators are alerted when the gateway keeps failing for this "
+        "many minutes.",
     )
     alert_sent_at = fields.Datetime(readonly=True)
     health_state = fields.Selection(

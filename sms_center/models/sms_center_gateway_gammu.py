@@ -83,7 +83,7 @@ class SmsCenterGateway(models.Model):
         string="Lock file",
         compute="_compute_gammu_files",
         groups="sms_center.group_admin",
-        help="Held while the worker uses the modem. Diagnostic tools must take "
+        help="Locked while the worker uses the modem; diagnostic tools must lock "
         "it too, e.g. flock -n <this file> gammu identify",
     )
     gammu_debug_path = fields.Char(

@@ -29,7 +29,7 @@ class SmsCenterModemPart(models.Model):
         "sms_center.gateway", required=True, readonly=True, ondelete="restrict"
     )
     raw_key = fields.Char(
-        string="Key",
+        string="Unique key",
         required=True,
         readonly=True,
         help="Identifies the SMS from its content (sender, SMSC time stamp, "
@@ -56,7 +56,7 @@ class SmsCenterModemPart(models.Model):
             ("pending", "Waiting"),
             ("done", "In a message"),
             ("duplicate", "Duplicate part"),
-            ("error", "Not deliverable"),
+            ("error", "Could not be processed"),
         ],
         required=True,
         readonly=True,

@@ -35,7 +35,7 @@ class SmsCenterModemReport(models.Model):
     gateway_id = fields.Many2one(
         "sms_center.gateway", required=True, readonly=True, ondelete="restrict"
     )
-    raw_key = fields.Char(string="Key", required=True, readonly=True)
+    raw_key = fields.Char(string="Unique key", required=True, readonly=True)
     reference = fields.Integer(
         string="Message reference",
         readonly=True,

@@ -14,7 +14,7 @@ class SmsCenterGatewayTest(models.TransientModel):
     number = fields.Char(required=True, help="e.g. 0812-3456-7890")
     body = fields.Text(
         required=True,
-        default=lambda self: self.env._("SMS Center test message. Terima kasih."),
+        default=lambda self: self.env._("SMS Center test message. Thank you."),
     )
 
     def action_send(self):

@@ -14,7 +14,9 @@ class SmsCenterOfficerCreate(models.TransientModel):
     _description = "Create Officer Login"
 
     name = fields.Char(required=True, help="Name and title, e.g. dr. Sri Lestari")
-    login = fields.Char(required=True, help="User name or e-mail used to log in.")
+    login = fields.Char(
+        string="User name", required=True, help="User name or e-mail used to log in."
+    )
     password = fields.Char(
         help="Initial password; leave empty to send an invitation to the e-mail."
     )
