@@ -33,6 +33,7 @@
         "views/sms_center_officer_views.xml",
         "views/sms_center_gateway_views.xml",
         "views/sms_center_reply_views.xml",
+        "views/sms_center_citizen_template_views.xml",
         "views/sms_center_settings_views.xml",
         "views/res_config_settings_views.xml",
         "views/website_templates.xml",
@@ -43,6 +44,8 @@
         "views/sms_center_reminder_views.xml",
         "data/sms_center_gammu_cron.xml",
         "views/sms_center_gateway_gammu_views.xml",
+        "data/sms_center_citizen_sms_data.xml",
+        "data/sms_center_citizen_sms_checks.xml",
     ],
     "demo": ["demo/sms_center_demo.xml"],
     "assets": {

@@ -44,6 +44,26 @@ def parse(text):
     return keyword.upper(), rest.lstrip(SEPARATORS).strip()
 
 
+#: Reserved words, answered by the center itself before any keyword: the
+#: status of the sender's SMS and how to use the service. Both may get
+#: other words in the settings (``STATUS``, ``BANTUAN``...).
+STATUS_WORD = "CEK"
+INFO_WORD = "INFO"
+
+_WORD_LIST_SEPARATORS = re.compile(r"[\s,;]+")
+
+
+def parse_word_list(text):
+    """``"status, Bantuan;HELP"`` -> ``["STATUS", "BANTUAN", "HELP"]``
+    (normalized, in order, without repeats)."""
+    words = []
+    for word in _WORD_LIST_SEPARATORS.split(text or ""):
+        word = normalize_keyword(word)
+        if word and word not in words:
+            words.append(word)
+    return words
+
+
 def is_valid_keyword(word):
     """A keyword is 2-20 ASCII letters or digits and starts with a letter."""
     return bool(re.fullmatch(r"[A-Za-z][A-Za-z0-9]{1,19}", word or ""))

@@ -5,6 +5,7 @@ from . import sms_center_gateway
 from . import sms_center_officer
 from . import sms_center_keyword
 from . import sms_center_message
+from . import sms_center_citizen_template
 from . import sms_center_reply
 from . import helpdesk_ticket
 from . import sms_center_settings_mixin

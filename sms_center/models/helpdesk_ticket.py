@@ -1,9 +1,11 @@
 import logging
+import secrets
 from datetime import timedelta
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
+from ..lib import ticket_reference
 from ..tools.deadline import (
     DEFAULT_DEADLINE_HOURS,
     DUE_SOON,
@@ -35,6 +37,14 @@ class HelpdeskTicket(models.Model):
         "sms_center.reply", "ticket_id", string="Answers", readonly=True
     )
     sms_sender_masked = fields.Char(string="Citizen", readonly=True)
+    sms_reference = fields.Char(
+        string="SMS code",
+        readonly=True,
+        copy=False,
+        help="Short code the citizen received with the receipt (e.g. D482) and "
+        "sends after CEK to ask the status. Unique; not guessable from other "
+        "citizens' codes.",
+    )
     sms_received_at = fields.Datetime(string="Received", readonly=True, index=True)
     sms_answered = fields.Boolean(
         string="Answered", readonly=True, index=True, copy=False
@@ -158,7 +168,78 @@ class HelpdeskTicket(models.Model):
                ON helpdesk_ticket (sms_keyword_id, sms_deadline)
                WHERE sms_awaiting_answer"""
         )
+        # Citizens' SMS codes: unique, looked up by CEK.
+        cr.execute(
+            """CREATE UNIQUE INDEX IF NOT EXISTS helpdesk_ticket_sms_reference_uniq
+               ON helpdesk_ticket (sms_reference) WHERE sms_reference IS NOT NULL"""
+        )
+        # Counter behind the codes (see lib/ticket_reference.py). Not an
+        # ir.sequence: its next number can be edited in the interface, and
+        # a counter going back would give codes again.
+        cr.execute("CREATE SEQUENCE IF NOT EXISTS sms_center_ticket_reference_seq")
         return res
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            if vals.get("sms_keyword_id") and not vals.get("sms_reference"):
+                vals["sms_reference"] = self._sms_center_new_reference()
+        return super().create(vals_list)
+
+    @api.model
+    def _sms_center_reference_key(self):
+        """The database's secret key of the SMS codes (created once)."""
+        # sudo: the key is a system parameter nobody else may read.
+        ICP = self.env["ir.config_parameter"].sudo()
+        key = ICP.get_param("sms_center.reference_key")
+        if not key:
+            key = secrets.token_hex(32)
+            ICP.set_param("sms_center.reference_key", key)
+        return key
+
+    @api.model
+    def _sms_center_new_reference(self):
+        """A new SMS code: the next counter value through the keyed
+        permutation, hence unique without any lock or retry. It is checked
+        all the same, should the key or the counter ever be reset by hand."""
+        key = self._sms_center_reference_key()
+        cr = self.env.cr
+        for _attempt in range(100):
+            cr.execute("SELECT nextval('sms_center_ticket_reference_seq')")
+            reference = ticket_reference.reference_for(key, cr.fetchone()[0])
+            cr.execute(
+                "SELECT 1 FROM helpdesk_ticket WHERE sms_reference = %s", [reference]
+            )
+            if not cr.fetchone():
+                return reference
+        raise UserError(
+            self.env._(
+                "No free SMS code found: the key or counter of the SMS codes was "
+                "changed by hand."
+            )
+        )
+
+    @api.model
+    def _sms_center_init_references(self):
+        """Install and upgrade: create the key, give a code to SMS tickets
+        created before codes existed (plain SQL: no tracking, any volume)."""
+        self._sms_center_reference_key()
+        self.flush_model(["sms_reference", "sms_keyword_id"])
+        cr = self.env.cr
+        cr.execute(
+            """SELECT id FROM helpdesk_ticket
+                WHERE sms_keyword_id IS NOT NULL AND sms_reference IS NULL
+                ORDER BY id"""
+        )
+        ids = [row[0] for row in cr.fetchall()]
+        for ticket_id in ids:
+            cr.execute(
+                "UPDATE helpdesk_ticket SET sms_reference = %s WHERE id = %s",
+                [self._sms_center_new_reference(), ticket_id],
+            )
+        if ids:
+            _logger.info("SMS codes given to %s existing SMS tickets", len(ids))
+            self.invalidate_model(["sms_reference"])
 
     @api.depends("sms_reply_ids")
     def _compute_sms_answer_count(self):

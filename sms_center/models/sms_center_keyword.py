@@ -1,8 +1,12 @@
+import logging
+
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
 from ..lib import keyword_parser
 from .sms_center_officer import normalize_sender_id, sender_id_warning
+
+_logger = logging.getLogger(__name__)
 
 
 class SmsCenterKeyword(models.Model):
@@ -10,7 +14,7 @@ class SmsCenterKeyword(models.Model):
 
     _name = "sms_center.keyword"
     _description = "SMS Center Keyword"
-    _inherit = ["mail.thread"]
+    _inherit = ["mail.thread", "mail.activity.mixin"]
     _order = "sequence, name"
 
     name = fields.Char(
@@ -62,6 +66,9 @@ class SmsCenterKeyword(models.Model):
     sender_id_warning = fields.Char(
         string="Sender ID warning", compute="_compute_sender_id_warning"
     )
+    reserved_word_warning = fields.Char(
+        string="Reserved word warning", compute="_compute_reserved_word_warning"
+    )
     ticket_ids = fields.One2many("helpdesk.ticket", "sms_keyword_id", string="Tickets")
     open_ticket_count = fields.Integer(compute="_compute_ticket_counts")
     ticket_count = fields.Integer(compute="_compute_ticket_counts")
@@ -78,6 +85,27 @@ class SmsCenterKeyword(models.Model):
     def _compute_sender_id_warning(self):
         for keyword in self:
             keyword.sender_id_warning = sender_id_warning(self.env, keyword.sender_id)
+
+    @api.depends("name", "alias_ids.name", "active")
+    def _compute_reserved_word_warning(self):
+        reserved = self._get_reserved_words()
+        for keyword in self:
+            clash = [
+                token
+                for token in [keyword.name, *keyword.alias_ids.mapped("name")]
+                if token in reserved
+            ]
+            keyword.reserved_word_warning = (
+                keyword.active
+                and clash
+                and self.env._(
+                    "%(words)s is also a reserved word of the SMS Center. This "
+                    "keyword was created before; SMS starting with it still come "
+                    "here, and citizens cannot use the reserved word. Rename the "
+                    "keyword or alias.",
+                    words=", ".join(clash),
+                )
+            ) or False
 
     def _compute_ticket_counts(self):
         Ticket = self.env["helpdesk.ticket"]
@@ -120,16 +148,17 @@ class SmsCenterKeyword(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         vals_list = [self._normalize_vals(dict(v)) for v in vals_list]
-        self._check_tokens_available(
-            [v["name"] for v in vals_list if v.get("name") and v.get("active", True)]
-            + [
-                keyword_parser.normalize_keyword(cmd[2]["name"])
-                for v in vals_list
-                if v.get("active", True)
-                for cmd in v.get("alias_ids") or []
-                if cmd[0] == 0 and cmd[2].get("name")
-            ]
-        )
+        tokens = [
+            v["name"] for v in vals_list if v.get("name") and v.get("active", True)
+        ] + [
+            keyword_parser.normalize_keyword(cmd[2]["name"])
+            for v in vals_list
+            if v.get("active", True)
+            for cmd in v.get("alias_ids") or []
+            if cmd[0] == 0 and cmd[2].get("name")
+        ]
+        self._check_not_reserved(tokens)
+        self._check_tokens_available(tokens)
         keywords = super().create(vals_list)
         keywords._sync_team_members()
         return keywords
@@ -141,6 +170,13 @@ class SmsCenterKeyword(models.Model):
                 names = [vals.get("name") or keyword.name]
                 if vals.get("active"):
                     names += keyword.alias_ids.mapped("name")
+                # A new name, or an archived keyword coming back, may not take
+                # a reserved word (an active keyword keeps its old name).
+                if keyword.active:
+                    new = [n for n in names[:1] if n != keyword.name]
+                else:
+                    new = names if vals.get("active") else []
+                keyword._check_not_reserved(new)
                 keyword._check_tokens_available(names, exclude=keyword)
         res = super().write(vals)
         if {"officer_ids", "team_id"} & set(vals):
@@ -192,6 +228,143 @@ class SmsCenterKeyword(models.Model):
                     tokens=", ".join(sorted(duplicates | taken)),
                 )
             )
+
+    @api.model
+    def _check_not_reserved(self, tokens):
+        """Refuse keywords and aliases equal to a reserved word (CEK, INFO and
+        their other words): reserved words are answered before keywords."""
+        reserved = self._get_reserved_words()
+        clash = sorted({t for t in tokens if t in reserved})
+        if clash:
+            raise ValidationError(
+                self.env._(
+                    "%(words)s is a reserved word of the SMS Center (CEK and its "
+                    "other words ask the status of a citizen's SMS, INFO and its "
+                    "other words how to use the service): it cannot be a keyword "
+                    "or an alias.",
+                    words=", ".join(clash),
+                )
+            )
+
+    # ------------------------------------------------------------------
+    # Reserved words (R17)
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _get_reserved_words(self, status_words=None, info_words=None):
+        """``{WORD: "status" | "info"}``: CEK and INFO and the other words of
+        the settings (or of the given setting values)."""
+        Settings = self.env["sms_center.settings"]
+        if status_words is None:
+            status_words = Settings._sms_center_setting("status_words")
+        if info_words is None:
+            info_words = Settings._sms_center_setting("info_words")
+        reserved = {
+            keyword_parser.STATUS_WORD: "status",
+            keyword_parser.INFO_WORD: "info",
+        }
+        for word in keyword_parser.parse_word_list(status_words):
+            reserved.setdefault(word, "status")
+        for word in keyword_parser.parse_word_list(info_words):
+            reserved.setdefault(word, "info")
+        return reserved
+
+    @api.model
+    def _check_reserved_word_settings(self, status_words, info_words):
+        """Validate the other words for CEK and INFO before they are saved;
+        return them normalized (``"STATUS, CEKSMS"``)."""
+        status = keyword_parser.parse_word_list(status_words)
+        info = keyword_parser.parse_word_list(info_words)
+        invalid = [w for w in status + info if not keyword_parser.is_valid_keyword(w)]
+        if invalid:
+            raise ValidationError(
+                self.env._(
+                    "%(words)s: a reserved word has 2 to 20 letters or digits and "
+                    "starts with a letter.",
+                    words=", ".join(invalid),
+                )
+            )
+        both = sorted(
+            (set(status) | {keyword_parser.STATUS_WORD})
+            & (set(info) | {keyword_parser.INFO_WORD})
+        )
+        if both:
+            raise ValidationError(
+                self.env._(
+                    "%(words)s cannot be a word for CEK and for INFO at once.",
+                    words=", ".join(both),
+                )
+            )
+        # Existing keywords keep their words: a new reserved word may not
+        # take one (that would silently cut citizens off a unit).
+        taken = {}
+        for token, keyword_id in self._get_token_rows():
+            if token in status or token in info:
+                taken.setdefault(token, keyword_id)
+        if taken:
+            raise ValidationError(
+                self.env._(
+                    "Already a keyword or alias: %(words)s. Choose other words, or "
+                    "rename the keyword first.",
+                    words=", ".join(
+                        f"{token} ({self.browse(kid).name})"
+                        for token, kid in sorted(taken.items())
+                    ),
+                )
+            )
+        return ", ".join(status), ", ".join(info)
+
+    @api.model
+    def _report_reserved_word_collisions(self):
+        """Install and upgrade: keywords or aliases created before their word
+        was reserved keep working, and are reported to the administrators
+        (server log, the keyword's history, a to-do), never silently
+        broken."""
+        reserved = self._get_reserved_words()
+        clashes = {}
+        for token, keyword_id in self._get_token_rows():
+            if token in reserved:
+                clashes.setdefault(keyword_id, []).append(token)
+        if not clashes:
+            return self.browse()
+        # sudo: runs at upgrade; the report goes to every SMS Center admin.
+        keywords = self.sudo().browse(sorted(clashes))
+        admins = (
+            self.env.ref("sms_center.group_admin")
+            .sudo()
+            .users.filtered(lambda u: not u.share and u.active and u.id != 1)
+        )
+        todo = self.env.ref("mail.mail_activity_data_todo", raise_if_not_found=False)
+        for keyword in keywords:
+            words = ", ".join(sorted(clashes[keyword.id]))
+            _logger.warning(
+                "SMS Center keyword %s uses the reserved word(s) %s: SMS starting "
+                "with them still go to this keyword, and citizens cannot use the "
+                "reserved word until the keyword or alias is renamed.",
+                keyword.name,
+                words,
+            )
+            note = self.env._(
+                "%(words)s became a reserved word of the SMS Center (CEK: status "
+                "of an SMS, INFO: how to use the service). SMS starting with it "
+                "still come to this keyword, and citizens cannot use the reserved "
+                "word until the keyword or alias is renamed.",
+                words=words,
+            )
+            keyword.message_post(body=note, subtype_xmlid="mail.mt_note")
+            summary = self.env._("Rename: %(words)s is a reserved word", words=words)
+            for admin in admins:
+                if todo and not keyword.activity_ids.filtered(
+                    lambda a, admin=admin, summary=summary: a.user_id == admin
+                    and a.summary == summary
+                ):
+                    keyword.activity_schedule(
+                        activity_type_id=todo.id,
+                        summary=summary,
+                        note=note,
+                        user_id=admin.id,
+                    )
+        return keywords
 
     def _check_unique_tokens(self):
         """Keywords and aliases share one case-insensitive namespace."""
@@ -344,11 +517,16 @@ class SmsCenterKeywordAlias(models.Model):
         for vals in vals_list:
             if vals.get("name"):
                 vals["name"] = keyword_parser.normalize_keyword(vals["name"])
+        self.env["sms_center.keyword"]._check_not_reserved(
+            [v["name"] for v in vals_list if v.get("name")]
+        )
         return super().create(vals_list)
 
     def write(self, vals):
         if vals.get("name"):
             vals["name"] = keyword_parser.normalize_keyword(vals["name"])
+            if any(alias.name != vals["name"] for alias in self):
+                self.env["sms_center.keyword"]._check_not_reserved([vals["name"]])
         return super().write(vals)
 
     @api.constrains("name", "keyword_id")

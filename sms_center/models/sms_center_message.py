@@ -8,7 +8,7 @@ from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import plaintext2html
 
-from ..lib import gsm, keyword_parser, phone
+from ..lib import citizen_text, gsm, keyword_parser, phone, ticket_reference
 from ..tools.deadline import regency_tz
 
 _logger = logging.getLogger(__name__)
@@ -87,6 +87,8 @@ class SmsCenterMessage(models.Model):
             ("routed", "In inbox"),
             ("appended", "Added to open ticket"),
             ("unknown", "Unknown keyword"),
+            ("status", "Status request (CEK)"),
+            ("info", "Service information (INFO)"),
             ("rejected", "Cannot be answered"),
         ],
         readonly=True,
@@ -98,8 +100,19 @@ class SmsCenterMessage(models.Model):
     )
     partner_id = fields.Many2one("res.partner", string="Contact", readonly=True)
     category_id = fields.Many2one(related="ticket_id.category_id", readonly=False)
-    # --- automatic reply to an unknown keyword (status via the mixin) ---
+    # --- automatic reply: unknown keyword, receipt, CEK, INFO (status via
+    # the mixin) ---
     auto_reply_body = fields.Text(string="Automatic reply", readonly=True)
+    auto_reply_kind = fields.Selection(
+        [
+            ("unknown_keyword", "Unknown keyword"),
+            ("receipt", "Receipt"),
+            ("status", "Status (CEK)"),
+            ("info", "Service information (INFO)"),
+        ],
+        string="Automatic reply kind",
+        readonly=True,
+    )
     auto_reply_at = fields.Datetime(string="Automatic reply at", readonly=True)
     auto_reply_skipped = fields.Char(string="No automatic reply because", readonly=True)
     # --- moderation by the secretariat (R11) ---
@@ -359,14 +372,25 @@ class SmsCenterMessage(models.Model):
     # ------------------------------------------------------------------
 
     def _route(self):
-        """Turn stored messages into tickets or automatic replies."""
+        """Turn stored messages into tickets or automatic replies.
+
+        Reserved words (CEK, INFO and their aliases) come first: they are
+        answered and create no ticket. Then keywords; otherwise the sender
+        gets the unknown-keyword reply.
+        """
         Keyword = self.env["sms_center.keyword"]
+        reserved = Keyword._get_reserved_words()
         for message in self:
-            keyword = (
-                Keyword._match(message.keyword_text)
-                if message.keyword_text
-                else Keyword
-            )
+            word = message.keyword_text
+            reserved_kind = reserved.get(word) if word else False
+            keyword = Keyword._match(word) if word else Keyword
+            if reserved_kind and keyword:
+                # Only a keyword created before its word was reserved can
+                # collide (both are refused since): it keeps working until
+                # renamed, as reported at upgrade and on the keyword.
+                reserved_kind = False
+            elif reserved_kind:
+                keyword = Keyword
             if message.sender_kind != phone.KIND_NUMBER:
                 message.write(
                     {
@@ -384,7 +408,9 @@ class SmsCenterMessage(models.Model):
                     }
                 )
                 continue
-            if keyword:
+            if reserved_kind:
+                message._answer_reserved_word(reserved_kind)
+            elif keyword:
                 message._route_to_keyword(keyword)
             else:
                 message.write({"state": "unknown"})
@@ -408,7 +434,17 @@ class SmsCenterMessage(models.Model):
                 subtype_xmlid="mail.mt_note",
             )
             return ticket
-        ticket = (
+        ticket = self._create_ticket(keyword, partner)
+        vals.update(ticket_id=ticket.id, state="routed")
+        self.write(vals)
+        # Routing a new ticket includes its receipt (never for appended SMS).
+        self._send_receipt(ticket)
+        return ticket
+
+    def _create_ticket(self, keyword, partner):
+        """The helpdesk ticket of this SMS in ``keyword``'s inbox."""
+        self.ensure_one()
+        return (
             self.env["helpdesk.ticket"]
             .with_context(
                 mail_create_nolog=True,
@@ -416,9 +452,6 @@ class SmsCenterMessage(models.Model):
             )
             .create(self._prepare_ticket_vals(keyword, partner))
         )
-        vals.update(ticket_id=ticket.id, state="routed")
-        self.write(vals)
-        return ticket
 
     def _prepare_ticket_vals(self, keyword, partner):
         self.ensure_one()
@@ -486,12 +519,35 @@ class SmsCenterMessage(models.Model):
 
     def _send_unknown_keyword_reply(self):
         self.ensure_one()
+        return self._send_auto_reply(
+            "unknown_keyword", self._build_unknown_keyword_reply
+        )
+
+    def _send_auto_reply(self, kind, build_body):
+        """Send the automatic reply of ``kind`` built by ``build_body()``.
+
+        Every automatic reply (unknown keyword, receipt, CEK, INFO) goes
+        through here: the same loop protection and daily limit per number,
+        the same queue and gateways, its text and status stored on the SMS.
+        Returns the queued ``sms.sms`` or False when nothing was sent (the
+        reason is stored).
+        """
+        self.ensure_one()
         skipped = self._auto_reply_blocked_reason()
+        body = not skipped and build_body()
+        if not skipped and not body:
+            skipped = self.env._("The SMS text to citizens for this answer is empty.")
         if skipped:
             self.write({"auto_reply_skipped": skipped})
             return False
-        body = self._build_unknown_keyword_reply()
-        self.write({"auto_reply_body": body, "auto_reply_at": fields.Datetime.now()})
+        self.write(
+            {
+                "auto_reply_body": body,
+                "auto_reply_at": fields.Datetime.now(),
+                "auto_reply_kind": kind,
+                "auto_reply_skipped": False,
+            }
+        )
         sms = self.env["sms.sms"]._sms_center_post(
             self, body, self.sender_e164, sender_id=self.gateway_id.default_sender_id
         )
@@ -542,13 +598,7 @@ class SmsCenterMessage(models.Model):
         suggestion = (
             Keyword._suggest(self.keyword_text) if self.keyword_text else Keyword
         )
-        url = self.env["sms_center.settings"]._sms_center_setting(
-            "public_keywords_url"
-        ) or (
-            # sudo: system parameters are readable by the system only.
-            self.env["ir.config_parameter"].sudo().get_param("web.base.url", "")
-            + "/sms/keywords"
-        )
+        url = self._public_keywords_url()
         candidates = []
         if suggestion:
             hint = env._(
@@ -579,10 +629,260 @@ class SmsCenterMessage(models.Model):
         return candidates[-1][: gsm.UCS2_SINGLE_LIMIT]
 
     @api.model
+    def _public_keywords_url(self):
+        """Address of the public keyword list (setting, else this website's)."""
+        return self.env["sms_center.settings"]._sms_center_setting(
+            "public_keywords_url"
+        ) or (
+            # sudo: system parameters are readable by the system only.
+            self.env["ir.config_parameter"].sudo().get_param("web.base.url", "")
+            + "/sms/keywords"
+        )
+
+    @api.model
     def _get_citizen_lang(self):
         lang = self.env["sms_center.settings"]._sms_center_setting("citizen_lang")
         installed = dict(self.env["res.lang"].get_installed())
         return lang if lang in installed else "en_US"
+
+    # ------------------------------------------------------------------
+    # The citizen's side (R17): receipt, CEK, INFO
+    # ------------------------------------------------------------------
+
+    def _citizen_texts(self):
+        """The SMS text model in the citizen language (its ``env._`` too)."""
+        return self.env["sms_center.citizen.template"].with_context(
+            lang=self._get_citizen_lang()
+        )
+
+    @api.model
+    def _receipt_enabled(self):
+        return self.env["sms_center.settings"]._sms_center_setting("receipt_enabled")
+
+    def _send_receipt(self, ticket):
+        """The receipt of a new ticket: unit, reference, answer deadline."""
+        self.ensure_one()
+        if not self._receipt_enabled():
+            return False
+        return self._send_auto_reply("receipt", lambda: self._build_receipt(ticket))
+
+    def _build_receipt(self, ticket):
+        Texts = self._citizen_texts()
+        body = Texts._get_body("receipt", Texts.env.lang)
+        if not body:
+            return False
+        # The unit's name in the citizen language (team names are translated).
+        unit = ticket.team_id.with_context(lang=Texts.env.lang).name or ""
+        keyword = ticket.sms_keyword_id.name or ""
+        values = {
+            "unit": unit,
+            "keyword": keyword,
+            "reference": ticket.sms_reference or "",
+            "deadline": Texts._format_deadline(ticket.sms_deadline)
+            if ticket.sms_deadline
+            else "",
+        }
+        return citizen_text.fit_one_sms(
+            body, values, shrink="unit", fallbacks=(keyword,)
+        ) or citizen_text.cut_to_one_sms(citizen_text.render(body, values))
+
+    def _answer_reserved_word(self, kind):
+        """CEK (``status``) or INFO (``info``): stored, answered, no ticket."""
+        self.ensure_one()
+        self.write({"state": kind})
+        builder = (
+            self._build_status_reply if kind == "status" else self._build_info_reply
+        )
+        return self._send_auto_reply(kind, builder)
+
+    def _typed_reference(self):
+        """The reference after CEK (``CEK D482``, ``cek #d482 kapan?``,
+        ``CEK D 482``) in canonical form, or ``""``."""
+        words = (self.body or "").split()
+        for candidate in (self.body, words[:1], words[:2]):
+            if isinstance(candidate, list):
+                candidate = "".join(candidate)
+            reference = ticket_reference.normalize(candidate)
+            if reference:
+                return reference
+        return ""
+
+    def _own_tickets(self):
+        """Tickets created by SMS from this message's number (R17: a citizen
+        learns nothing about anyone else's)."""
+        # sudo: the answer is built for the citizen, without a user.
+        return (
+            self.env["sms_center.message"]
+            .sudo()
+            .search(
+                [
+                    ("sender_e164", "=", self.sender_e164),
+                    ("state", "=", "routed"),
+                    ("ticket_id", "!=", False),
+                ],
+                order="received_at desc, id desc",
+                # One routed SMS per ticket: the three latest are enough.
+                limit=3,
+            )
+            .ticket_id
+        )
+
+    def _find_own_ticket(self, reference):
+        """Ticket with ``reference`` if it came from this message's number;
+        an empty recordset otherwise, whether the reference exists or not."""
+        if not reference:
+            return self.env["helpdesk.ticket"]
+        # sudo: see _own_tickets; archived tickets still have a status.
+        Ticket = self.env["helpdesk.ticket"].sudo().with_context(active_test=False)
+        return Ticket.search(
+            [
+                ("sms_reference", "=", reference),
+                ("sms_message_ids.sender_e164", "=", self.sender_e164),
+            ],
+            limit=1,
+        )
+
+    @api.model
+    def _format_status_item(self, reference, unit, keyword, received, status, level):
+        """One ticket in a CEK answer, from the richest ``level`` (1) to the
+        shortest (3)."""
+        if level == 1:
+            return self.env._(
+                "#%(reference)s %(unit)s, received %(received)s: %(status)s",
+                reference=reference,
+                unit=unit,
+                received=received,
+                status=status,
+            )
+        if level == 2:
+            return self.env._(
+                "#%(reference)s %(keyword)s %(received)s: %(status)s",
+                reference=reference,
+                keyword=keyword,
+                received=received,
+                status=status,
+            )
+        return self.env._(
+            "#%(reference)s: %(status)s", reference=reference, status=status
+        )
+
+    @api.model
+    def _ticket_status_text(self, ticket, detailed=False):
+        """``answered 3 Mar``, ``awaiting answer`` or ``closed`` in the
+        language of ``self.env`` (the citizen's)."""
+        Texts = self.env["sms_center.citizen.template"]
+        if ticket.sms_answered:
+            return self.env._(
+                "answered %(date)s",
+                date=Texts._format_day(ticket.sms_first_answer_at),
+            )
+        if ticket.sms_awaiting_answer:
+            if detailed and ticket.sms_deadline:
+                return self.env._(
+                    "awaiting answer, due %(deadline)s",
+                    deadline=Texts._format_deadline(ticket.sms_deadline),
+                )
+            return self.env._("awaiting answer")
+        return self.env._("closed")
+
+    def _status_item(self, ticket, level, detailed=False):
+        Texts = self._citizen_texts()
+        Message = self.with_env(Texts.env)
+        team = ticket.team_id.with_env(Texts.env)
+        received = Texts._format_day(ticket.sms_received_at)
+        if detailed:
+            received += " " + Texts._format_time(ticket.sms_received_at)
+        return Message._format_status_item(
+            ticket.sms_reference or "-",
+            citizen_text.to_gsm7(team.name or ""),
+            ticket.sms_keyword_id.name or "",
+            received,
+            Message._ticket_status_text(ticket, detailed=detailed),
+            level,
+        )
+
+    def _build_status_reply(self):
+        """CEK: the sender's three latest SMS, or CEK <reference>: that one."""
+        self.ensure_one()
+        Texts = self._citizen_texts()
+        lang = Texts.env.lang
+        reference = self._typed_reference()
+        if reference:
+            ticket = self._find_own_ticket(reference)
+            if not ticket:
+                # Same answer whether the reference exists or not.
+                body = Texts._get_body("status_not_found", lang)
+                return citizen_text.cut_to_one_sms(
+                    citizen_text.render(body, {"reference": reference})
+                )
+            return self._build_one_status(ticket)
+        tickets = self._own_tickets()[:3]
+        if not tickets:
+            return citizen_text.cut_to_one_sms(Texts._get_body("status_none", lang))
+        body = Texts._get_body("status", lang)
+        for level in (1, 2, 3):
+            items = "; ".join(self._status_item(t, level) for t in tickets)
+            text = citizen_text.fit_one_sms(body, {"tickets": items})
+            if text:
+                return text
+        for count in (2, 1):
+            items = "; ".join(self._status_item(t, 3) for t in tickets[:count])
+            text = citizen_text.fit_one_sms(body, {"tickets": items})
+            if text:
+                return text
+        return citizen_text.cut_to_one_sms(
+            citizen_text.render(body, {"tickets": self._status_item(tickets[0], 3)})
+        )
+
+    def _build_one_status(self, ticket):
+        """CEK <reference>: the ticket's status, with the start of the last
+        answer when answered."""
+        Texts = self._citizen_texts()
+        body = Texts._get_body("status", Texts.env.lang)
+        answer = ticket.sms_reply_ids[:1].body if ticket.sms_answered else ""
+        for level in (1, 2, 3):
+            item = self._status_item(ticket, level, detailed=level == 1)
+            if answer:
+                # The item is text, not template: its braces are no placeholders.
+                item = item.replace("{", "(").replace("}", ")")
+                template = citizen_text.render(
+                    body,
+                    {
+                        "tickets": item
+                        + ". "
+                        + Texts.env._("Answer: %(answer)s", answer="{answer}")
+                    },
+                )
+                text = citizen_text.fit_one_sms(
+                    template, {"answer": " ".join(answer.split())}, shrink="answer"
+                )
+                # Only with at least the first words of the answer.
+                if text and text != citizen_text.render(template, {"answer": ""}):
+                    return text
+            text = citizen_text.fit_one_sms(body, {"tickets": item})
+            if text:
+                return text
+        return citizen_text.cut_to_one_sms(
+            citizen_text.render(body, {"tickets": self._status_item(ticket, 3)})
+        )
+
+    def _build_info_reply(self):
+        """INFO: how to use the service, a few keywords, the keyword list."""
+        self.ensure_one()
+        Texts = self._citizen_texts()
+        body = Texts._get_body("info", Texts.env.lang)
+        # sudo: keywords are public information; only active ones are listed.
+        names = self.env["sms_center.keyword"].sudo().search([], limit=5).mapped("name")
+        url = self._public_keywords_url()
+        for count in range(len(names), 0, -1):
+            text = citizen_text.fit_one_sms(
+                body, {"keywords": ", ".join(names[:count]), "url": url}
+            )
+            if text:
+                return text
+        return citizen_text.cut_to_one_sms(
+            citizen_text.render(body, {"keywords": "", "url": url})
+        )
 
     # ------------------------------------------------------------------
     # Secretariat actions

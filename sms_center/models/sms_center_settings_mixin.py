@@ -76,6 +76,32 @@ class SmsCenterSettingsMixin(models.AbstractModel):
         help="Time zone of deadlines, reminders, daily limits and modem clocks.",
     )
 
+    # --- The citizen's side by SMS (R17) ---
+    sms_center_receipt_enabled = fields.Boolean(
+        string="Receipt for each new SMS",
+        sms_center_param="sms_center.receipt_enabled",
+        # Unset (an upgraded database) is off: receipts would add an SMS, and
+        # its cost, to every ticket unannounced. New databases store "True"
+        # (data/sms_center_citizen_sms_data.xml).
+        default=False,
+        help="When an SMS becomes a ticket, the citizen gets one SMS with the "
+        "unit, a short code and when the answer is due. Follow-up SMS added to "
+        "an open ticket get none.",
+    )
+    sms_center_status_words = fields.Char(
+        string="Other words for CEK",
+        sms_center_param="sms_center.status_words",
+        help="Words that work like CEK (status of the sender's SMS), separated "
+        "by commas, e.g. STATUS. They cannot be keywords or aliases.",
+    )
+    sms_center_info_words = fields.Char(
+        string="Other words for INFO",
+        sms_center_param="sms_center.info_words",
+        default="BANTUAN",
+        help="Words that work like INFO (how to use the service), separated by "
+        "commas. They cannot be keywords or aliases. Empty: BANTUAN.",
+    )
+
     # --- Answer deadline, reminders and escalation (R8, R9) ---
     sms_center_deadline_hours = fields.Float(
         string="Answer deadline (hours)",
@@ -173,6 +199,13 @@ class SmsCenterSettingsMixin(models.AbstractModel):
                             ],
                         )
                     )
+
+    @api.constrains("sms_center_status_words", "sms_center_info_words")
+    def _check_sms_center_reserved_words(self):
+        for settings in self:
+            self.env["sms_center.keyword"]._check_reserved_word_settings(
+                settings.sms_center_status_words, settings.sms_center_info_words
+            )
 
     @api.constrains(
         "sms_center_deadline_hours",

@@ -72,6 +72,11 @@ class KannelCase(SmsCenterCase, HttpCase):
         cls.env["sms.sms"].search([("state", "in", ("outgoing", "process"))]).write(
             {"to_delete": True}
         )
+        # These tests follow answers SMS by SMS; the receipts have their own
+        # test (TestKannelCitizenSide), which turns them back on.
+        cls.env["ir.config_parameter"].sudo().set_param(
+            "sms_center.receipt_enabled", False
+        )
         cls.gateway = cls.env["sms_center.gateway"].create(
             {
                 "name": "Test Kannel",
@@ -310,6 +315,65 @@ class TestKannelOutbound(KannelCase):
         lines = self.outbound(4)
         self.assertEqual(join_parts(lines, "utf-8"), body)
         self.wait_for(lambda: reply.sms_delivered, "the delivery report")
+
+
+@tagged("post_install", "-at_install")
+class TestKannelCitizenSide(KannelCase):
+    """R17 through a real gateway: an SMS in, its receipt out with the code;
+    CEK with that code in, the status out."""
+
+    gateway_code = "t-kannel-citizen"
+
+    def send_queue(self):
+        self.env["sms.sms"]._sms_center_process_queue()
+        self.env.invalidate_all()
+
+    def test_receipt_then_cek_with_its_code(self):
+        ICP = self.env["ir.config_parameter"].sudo()
+        ICP.set_param("sms_center.receipt_enabled", "True")
+        ICP.set_param("sms_center.citizen_lang", "id_ID")
+        self.kannel.inject(
+            f"{self.citizen_e164} {SERVICE_NUMBER} text TDINKES obat di puskesmas "
+            "Bawang habis"
+        )
+        message = self.messages()
+        ticket = message.ticket_id
+        reference = ticket.sms_reference
+        self.assertTrue(reference)
+        self.assertEqual(message.auto_reply_kind, "receipt")
+        self.send_queue()
+        [receipt] = self.outbound(1)
+        self.assertEqual(receipt.receiver, self.citizen_e164)
+        self.assertEqual(receipt.sender, SERVICE_NUMBER, "the citizen can answer it")
+        text = receipt.data.decode()
+        self.assertEqual(text, message.auto_reply_body)
+        self.assertIn(f"#{reference}", text)
+        self.assertIn("Jawaban paling lambat", text)
+        self.assertEqual(gsm.measure(text).parts, 1)
+        self.wait_for(lambda: message.sms_delivered, "the receipt's delivery report")
+        # The citizen asks with the code, typed their own way.
+        self.kannel.inject(
+            f"{self.citizen_e164} {SERVICE_NUMBER} text cek #{reference.lower()}"
+        )
+        cek = self.messages(2)[-1]
+        self.assertEqual(cek.state, "status")
+        self.assertFalse(cek.ticket_id)
+        self.send_queue()
+        [status] = self.outbound(1)
+        self.assertEqual(status.receiver, self.citizen_e164)
+        text = status.data.decode()
+        self.assertEqual(text, cek.auto_reply_body)
+        self.assertIn(f"#{reference}", text)
+        self.assertIn("menunggu jawaban", text)
+        self.assertEqual(gsm.measure(text).parts, 1)
+        self.wait_for(lambda: cek.sms_delivered, "the status's delivery report")
+        # Still one ticket: CEK created none.
+        self.assertEqual(
+            self.env["helpdesk.ticket"].search_count(
+                [("sms_message_ids.gateway_id", "=", self.gateway.id)]
+            ),
+            1,
+        )
 
 
 @tagged("post_install", "-at_install")

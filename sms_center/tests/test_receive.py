@@ -109,9 +109,11 @@ class TestReceive(SmsCenterCase):
         self.assertIn("RT 02", first.ticket_id.message_ids.mapped("body")[0])
         # The citizen does not become a follower of the ticket.
         self.assertNotIn(first.partner_id, first.ticket_id.message_partner_ids)
-        # No SMS ever goes back to the citizen for logged inbound text.
-        self.assertFalse(
-            self.env["sms.sms"].search([("number", "=", self.citizen_e164)])
+        # No SMS goes back to the citizen for logged inbound text: only the
+        # receipt of the new ticket.
+        self.assertEqual(
+            self.env["sms.sms"].search([("number", "=", self.citizen_e164)]),
+            self.sms_for(first),
         )
         # Another keyword is another ticket.
         other = self.receive("TDINKES obat habis")

@@ -65,9 +65,7 @@ class TestReply(SmsCenterCase):
         self.assertEqual(len(ticket.sms_reply_ids), 2)
         self.assertEqual(ticket.sms_answer_count, 2)
         self.assertEqual(ticket.sms_first_answer_at, first_answer_at)
-        self.assertEqual(
-            len(self.env["sms.sms"].search([("number", "=", self.citizen_e164)])), 2
-        )
+        self.assertEqual(len(self.sms_for(ticket)), 2)
 
     def test_status_follows_sms_and_survives_cleanup(self):
         ticket = self.receive("TDINKES tanya").ticket_id
@@ -108,9 +106,13 @@ class TestReply(SmsCenterCase):
             self._reply(ticket, "   ")
 
     def test_no_sms_to_citizen_when_logging_inbound_text(self):
-        ticket = self.receive("TDINKES satu").ticket_id
+        first = self.receive("TDINKES satu")
+        ticket = first.ticket_id
         self.receive("TDINKES dua")
         ticket.message_post(body="Catatan internal", subtype_xmlid="mail.mt_note")
-        self.assertFalse(
-            self.env["sms.sms"].search([("number", "=", self.citizen_e164)])
+        # Only the receipt of the new ticket went to the citizen.
+        self.assertEqual(
+            self.env["sms.sms"].search([("number", "=", self.citizen_e164)]),
+            self.sms_for(first),
         )
+        self.assertEqual(first.auto_reply_kind, "receipt")
