@@ -232,6 +232,9 @@ DEMO_SMS = [
         "spam",
     ),
     (3, "081200000002", "PERTANIAN harga pupuk naik terus pak", None, None, None),
+    # Citizens asking the status of their SMS, and how to use the service.
+    (0.4, "081393337777", "CEK", None, None, None),
+    (0.3, "081229998877", "info", None, None, None),
 ]
 
 

@@ -391,6 +391,9 @@ class SmsCenterMessage(models.Model):
                 reserved_kind = False
             elif reserved_kind:
                 keyword = Keyword
+            elif not keyword and self._status_word_with_reference(word, reserved):
+                # "CEKD482": the code typed without a space.
+                reserved_kind = "status"
             if message.sender_kind != phone.KIND_NUMBER:
                 message.write(
                     {
@@ -695,9 +698,25 @@ class SmsCenterMessage(models.Model):
         )
         return self._send_auto_reply(kind, builder)
 
+    @api.model
+    def _status_word_with_reference(self, word, reserved):
+        """The code in a first word made of a CEK word and a code
+        (``CEKD482``), or ``""``."""
+        for reserved_word, kind in reserved.items():
+            if kind == "status" and (word or "").startswith(reserved_word):
+                reference = ticket_reference.normalize(word[len(reserved_word) :])
+                if reference:
+                    return reference
+        return ""
+
     def _typed_reference(self):
         """The reference after CEK (``CEK D482``, ``cek #d482 kapan?``,
-        ``CEK D 482``) in canonical form, or ``""``."""
+        ``CEK D 482``, ``CEKD482``) in canonical form, or ``""``."""
+        joined = self._status_word_with_reference(
+            self.keyword_text, self.env["sms_center.keyword"]._get_reserved_words()
+        )
+        if joined:
+            return joined
         words = (self.body or "").split()
         for candidate in (self.body, words[:1], words[:2]):
             if isinstance(candidate, list):

@@ -355,6 +355,7 @@ class TestStatusByCek(CitizenSmsCase):
             f"CEK#{reference}",
             f"cek.#{reference.lower()}",
             f"CEK {reference[0]} {reference[1:]}",
+            f"cek{reference.lower()}",
             f"CEK {reference} kapan dijawab?",
         ):
             with self.subTest(text=text):
