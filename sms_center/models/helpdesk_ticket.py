@@ -45,6 +45,12 @@ class HelpdeskTicket(models.Model):
         "sends after CEK to ask the status. Unique; not guessable from other "
         "citizens' codes.",
     )
+    # Search by code as a citizen dictates it ("#d 482"): see _search_...
+    sms_reference_typed = fields.Char(
+        string="SMS code as typed",
+        compute="_compute_sms_reference_typed",
+        search="_search_sms_reference_typed",
+    )
     sms_received_at = fields.Datetime(string="Received", readonly=True, index=True)
     sms_answered = fields.Boolean(
         string="Answered", readonly=True, index=True, copy=False
@@ -240,6 +246,19 @@ class HelpdeskTicket(models.Model):
         if ids:
             _logger.info("SMS codes given to %s existing SMS tickets", len(ids))
             self.invalidate_model(["sms_reference"])
+
+    @api.depends("sms_reference")
+    def _compute_sms_reference_typed(self):
+        for ticket in self:
+            ticket.sms_reference_typed = ticket.sms_reference
+
+    def _search_sms_reference_typed(self, operator, value):
+        if operator not in ("=", "ilike") or not isinstance(value, str):
+            raise UserError(self.env._("Search SMS codes with a text only."))
+        reference = ticket_reference.normalize(value)
+        if reference:
+            return [("sms_reference", "=", reference)]
+        return [("sms_reference", "ilike", value.replace("#", "").strip())]
 
     @api.depends("sms_reply_ids")
     def _compute_sms_answer_count(self):

@@ -246,6 +246,11 @@ class SmsCenterMessage(models.Model):
         """Demo data: a few days of believable traffic across every state."""
         now = fields.Datetime.now()
         Wizard = self.env["sms_center.reply.wizard"]
+        # Demo data is loaded before the module's translations: load them now,
+        # so that the demo's SMS to citizens use the Indonesian texts.
+        lang = self._get_citizen_lang()
+        if lang != "en_US":
+            self.env["ir.module.module"]._load_module_terms(["sms_center"], [lang])
         for hours, sender, text, answer, status, moderation in DEMO_SMS:
             message = self.receive(
                 sender, text, received_at=now - timedelta(hours=hours), gateway=None

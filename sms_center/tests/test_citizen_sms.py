@@ -224,12 +224,14 @@ class TestReceipt(CitizenSmsCase):
         self.assertTrue(copy.sms_reference)
         self.assertNotEqual(copy.sms_reference, tickets[0].sms_reference)
         # Officers see the code; the search finds it typed with '#'.
-        found = (
-            self.env["helpdesk.ticket"]
-            .with_user(self.user_roads)
-            .search([("sms_reference", "=ilike", references[5].lower())])
+        Ticket = self.env["helpdesk.ticket"].with_user(self.user_roads)
+        for typed in (references[5], f"#{references[5].lower()}", references[5][1:]):
+            found = Ticket.search([("sms_reference_typed", "ilike", typed)])
+            self.assertIn(tickets[5], found, typed)
+        self.assertEqual(
+            Ticket.search([("sms_reference_typed", "ilike", f" #{references[5]}")]),
+            tickets[5],
         )
-        self.assertEqual(found, tickets[5])
 
     def test_existing_tickets_get_a_code_at_upgrade(self):
         ticket = self.receive("TJALAN lubang").ticket_id
