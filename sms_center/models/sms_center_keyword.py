@@ -296,10 +296,13 @@ class SmsCenterKeyword(models.Model):
                 )
             )
         # Existing keywords keep their words: a new reserved word may not
-        # take one (that would silently cut citizens off a unit).
+        # take one (that would silently cut citizens off a unit). A word
+        # reserved already is not new: a keyword older than it is reported at
+        # upgrade, and must not block saving the other settings.
+        new = (set(status) | set(info)) - set(self._get_reserved_words())
         taken = {}
         for token, keyword_id in self._get_token_rows():
-            if token in status or token in info:
+            if token in new:
                 taken.setdefault(token, keyword_id)
         if taken:
             raise ValidationError(

@@ -568,6 +568,13 @@ class TestReservedWords(CitizenSmsCase):
         self.assertEqual(message.state, "routed")
         self.assertEqual(message.keyword_id, legacy)
         self.assertEqual(self.receive("BANTUAN").state, "info")
+        # The settings can still be saved with the word in force (the clash
+        # is reported, not a reason to block every other setting).
+        form = self.env["sms_center.settings"].with_user(self.user_admin).create({})
+        self.assertEqual(form.sms_center_info_words, "BANTUAN, TLAPOR")
+        form.sms_center_auto_reply_daily_limit = 5
+        form.execute()
+        self.assertEqual(self.ICP.get_param("sms_center.auto_reply_daily_limit"), "5")
         # Renamed, the word becomes the reserved word it now is.
         legacy.name = "TLAPORAN"
         self.assertFalse(legacy.reserved_word_warning)
