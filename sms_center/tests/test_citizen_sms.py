@@ -466,6 +466,12 @@ class TestReservedWords(CitizenSmsCase):
         self.assertEqual(own.state, "info")
         self.assertFalse(own.auto_reply_body)
         self.assertIn("own numbers", own.auto_reply_skipped)
+        # Nor a receipt: the SMS becomes a ticket, silently.
+        own_ticket = self.receive("TJALAN uji modem", sender=self.other)
+        self.assertEqual(own_ticket.state, "routed")
+        self.assertFalse(own_ticket.auto_reply_body)
+        self.assertIn("own numbers", own_ticket.auto_reply_skipped)
+        self.assertFalse(self.sms_for(own) | self.sms_for(own_ticket))
 
     def test_daily_limit_is_shared_with_every_automatic_reply(self):
         self.ICP.set_param("sms_center.auto_reply_daily_limit", "3")
