@@ -225,8 +225,10 @@ GLOSSARY_RULES = (
     ),
 )
 
-# Placeholders, web addresses, paths and markup are not words to check.
-_NOT_WORDS = re.compile(r"%\(\w+\)[sdf]|%[sd]|https?://\S+|\S*/\S*|<[^>]+>")
+# Placeholders (also the {unit} of the SMS texts to citizens, which keep
+# their names in every language), web addresses, paths and markup are not
+# words to check.
+_NOT_WORDS = re.compile(r"%\(\w+\)[sdf]|%[sd]|\{[a-z_]+\}|https?://\S+|\S*/\S*|<[^>]+>")
 
 
 def _words(text):

@@ -7,6 +7,7 @@ from odoo.tools import mute_logger
 from ..lib import gsm, ticket_reference
 from .common import SmsCenterCase
 from .test_reminders import utc
+from .test_sms_texts import BASE_URL, KEYWORD_PAGE, LONGEST_KEYWORD, MANY_LONG_KEYWORDS
 
 KEYWORD_LOGGER = "odoo.addons.sms_center.models.sms_center_keyword"
 
@@ -644,3 +645,68 @@ class TestCitizenTemplates(CitizenSmsCase):
             self.receipt.with_user(self.user_secretariat).body = "x {reference}"
         with self.assertRaises(AccessError):
             self.receipt.with_user(self.user_admin).unlink()
+
+
+@tagged("post_install", "-at_install")
+class TestCitizenTextsLongest(CitizenSmsCase):
+    """The citizen's SMS with the longest values of test_sms_texts: 20-letter
+    keywords, a long regency domain, long unit names, every weekday."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.ICP.set_param("web.base.url", BASE_URL)
+        cls.ICP.set_param("sms_center.public_keywords_url", KEYWORD_PAGE)
+        cls.ICP.set_param("sms_center.append_window_minutes", "0")
+        cls.team_long = cls.env["helpdesk.ticket.team"].create(
+            {"name": "Dinas Pendidikan, Pemuda, Olahraga dan Kebudayaan Kabupaten"}
+        )
+        cls.keywords = cls.Keyword.create(
+            [
+                {
+                    "name": name,
+                    "team_id": cls.team_long.id,
+                    "sequence": 0,
+                    "officer_ids": [(6, 0, cls.officer_health.ids)],
+                }
+                for name in (LONGEST_KEYWORD, *MANY_LONG_KEYWORDS[:2])
+            ]
+        )
+
+    def test_receipt_info_and_cek_fit_one_gsm_sms(self):
+        bodies = {}
+        for day in range(7):
+            # Every weekday and its longest deadline wording.
+            with freeze_time(utc(f"2026-12-0{day + 1} 21:30")):
+                message = self.receive(
+                    f"{self.keywords[day % 3].name} jalan sekolah rusak",
+                    sender=f"0812933{day:05d}",
+                )
+            bodies[f"receipt {day}"] = message.auto_reply_body
+        info = self.receive("INFO").auto_reply_body
+        self.assertIn(KEYWORD_PAGE, info)
+        # The first keyword (sequence, name): 20 letters long.
+        self.assertIn(self.Keyword.search([], limit=1).name, info)
+        self.assertEqual(len(self.Keyword.search([], limit=1).name), 20)
+        bodies["info"] = info
+        tickets = [
+            self.receive(f"{keyword.name} pertanyaan {n}").ticket_id
+            for n, keyword in enumerate(self.keywords)
+        ]
+        self.env["sms_center.reply.wizard"].with_user(self.user_health).create(
+            {"ticket_id": tickets[0].id, "body": "Terima kasih. " * 30}
+        ).action_send()
+        bodies["cek"] = self.receive("CEK").auto_reply_body
+        for ticket in tickets:
+            self.assertIn(f"#{ticket.sms_reference}", bodies["cek"])
+        bodies["cek one"] = self.receive(
+            f"CEK {tickets[0].sms_reference}"
+        ).auto_reply_body
+        self.assertIn("Jawaban: Terima kasih.", bodies["cek one"])
+        bodies["not found"] = self.receive("CEK W99999").auto_reply_body
+        bodies["none"] = self.receive("CEK", sender="081377770002").auto_reply_body
+        for name, body in bodies.items():
+            with self.subTest(sms=name):
+                self.assert_one_sms(body)
+                self.assertTrue(gsm.is_gsm7(body), body)
+                self.assertNotIn("tiket", body.lower())
