@@ -46,6 +46,9 @@
         "views/sms_center_gateway_gammu_views.xml",
         "data/sms_center_citizen_sms_data.xml",
         "data/sms_center_citizen_sms_checks.xml",
+        "data/sms_center_publication_data.xml",
+        "views/website_publication_templates.xml",
+        "views/helpdesk_ticket_publication_views.xml",
     ],
     "demo": ["demo/sms_center_demo.xml"],
     "assets": {

@@ -1,2 +1,3 @@
 from . import main
 from . import gateway_webhooks
+from . import publication

@@ -16,3 +16,4 @@ from . import sms_center_reminder
 from . import sms_center_modem_part
 from . import sms_center_modem_report
 from . import sms_center_gateway_gammu
+from . import sms_center_publication

@@ -2,10 +2,12 @@ import logging
 import secrets
 from datetime import timedelta
 
-from odoo import api, fields, models
-from odoo.exceptions import UserError
+import psycopg2
 
-from ..lib import ticket_reference
+from odoo import api, fields, models
+from odoo.exceptions import AccessError, UserError
+
+from ..lib import masking, ticket_reference
 from ..tools.deadline import (
     DEFAULT_DEADLINE_HOURS,
     DUE_SOON,
@@ -15,6 +17,20 @@ from ..tools.deadline import (
 )
 
 _logger = logging.getLogger(__name__)
+
+# Fields only the secretariat (or the system) may write (R12).
+PUBLICATION_FIELDS = frozenset(
+    {
+        "sms_publication_state",
+        "sms_published_at",
+        "sms_publish_after",
+        "sms_question_wording",
+        "sms_question_wording_uid",
+        "sms_question_wording_date",
+    }
+)
+PUBLICATION_BATCH = 500
+SLUG_LENGTH = 60
 
 
 class HelpdeskTicket(models.Model):
@@ -153,6 +169,63 @@ class HelpdeskTicket(models.Model):
         search="_search_sms_overdue",
     )
 
+    # --- publication on the website (R12, Pasal 9 huruf b, 12 ayat (9)) ---
+    sms_publication_state = fields.Selection(
+        [
+            ("pending", "Not answered yet"),
+            ("scheduled", "Scheduled"),
+            ("to_approve", "To publish"),
+            ("published", "Published"),
+            ("unpublished", "Unpublished"),
+            ("excluded", "Excluded from publication"),
+        ],
+        string="Publication",
+        readonly=True,
+        copy=False,
+        index=True,
+        tracking=True,
+        help="Scheduled: published automatically at the time shown. To publish: "
+        "waits for the secretariat's approval. Unpublished: withdrawn by the "
+        "secretariat. Excluded: an SMS of the ticket was marked spam, not "
+        "substantive or excluded from publication.",
+    )
+    sms_published_at = fields.Datetime(string="Published on", readonly=True, copy=False)
+    sms_publish_after = fields.Datetime(
+        string="To be published at", readonly=True, copy=False
+    )
+    sms_question_wording = fields.Text(
+        string="Published wording of the question",
+        readonly=True,
+        copy=False,
+        tracking=True,
+        help="Shown on the website instead of the citizen's text, which stays "
+        "unchanged (Pasal 11 huruf e). Personal data is masked in both.",
+    )
+    sms_question_wording_uid = fields.Many2one(
+        "res.users", string="Question wording by", readonly=True, copy=False
+    )
+    sms_question_wording_date = fields.Datetime(
+        string="Question wording on", readonly=True, copy=False
+    )
+    sms_public_question = fields.Text(
+        string="Published question",
+        compute="_compute_sms_public_question",
+        store=True,
+        help="The question as the website shows it: the published wording or "
+        "the citizen's text after the keyword, with personal data masked.",
+    )
+    sms_public_slug = fields.Char(
+        string="Web address name", compute="_compute_sms_public_question", store=True
+    )
+    sms_public_url = fields.Char(
+        string="Page on the website", compute="_compute_sms_public_url"
+    )
+    # Accent-folded text of the published question and answers: the source
+    # of the full-text search column (see init()).
+    sms_public_document = fields.Text(
+        compute="_compute_sms_public_document", store=True, prefetch=False
+    )
+
     def init(self):
         res = super().init()
         cr = self.env.cr
@@ -183,6 +256,7 @@ class HelpdeskTicket(models.Model):
         # ir.sequence: its next number can be edited in the interface, and
         # a counter going back would give codes again.
         cr.execute("CREATE SEQUENCE IF NOT EXISTS sms_center_ticket_reference_seq")
+        self._sms_publication_init()
         return res
 
     @api.model_create_multi
@@ -190,6 +264,8 @@ class HelpdeskTicket(models.Model):
         for vals in vals_list:
             if vals.get("sms_keyword_id") and not vals.get("sms_reference"):
                 vals["sms_reference"] = self._sms_center_new_reference()
+            if vals.get("sms_keyword_id"):
+                vals.setdefault("sms_publication_state", "pending")
         return super().create(vals_list)
 
     @api.model
@@ -286,6 +362,18 @@ class HelpdeskTicket(models.Model):
                     "cannot be changed (Pasal 11e). Use internal notes instead."
                 )
             )
+        if PUBLICATION_FIELDS.intersection(vals):
+            # Officers may write their tickets, but publication is the
+            # secretariat's decision (R12).
+            if not self.env.su:
+                self._sms_check_secretariat()
+            if "sms_question_wording" in vals:
+                vals = dict(
+                    vals,
+                    sms_question_wording=vals["sms_question_wording"] or False,
+                    sms_question_wording_uid=self.env.uid,
+                    sms_question_wording_date=fields.Datetime.now(),
+                )
         return super().write(vals)
 
     def action_open_sms_reply(self):
@@ -325,6 +413,7 @@ class HelpdeskTicket(models.Model):
                 vals["stage_id"] = stage.id
             if vals:
                 ticket.write(vals)
+        self._sms_publication_refresh()
         # The first answer settles the overdue escalation activities.
         activity_type = self.env.ref(
             "sms_center.mail_activity_type_sms_overdue", raise_if_not_found=False
@@ -530,3 +619,305 @@ class HelpdeskTicket(models.Model):
             self.env.add_to_compute(self._fields[fname], tickets)
         tickets.flush_recordset()
         return tickets
+
+    # ------------------------------------------------------------------
+    # Publication on the website (R12)
+    # ------------------------------------------------------------------
+
+    def _sms_publication_init(self):
+        cr = self.env.cr
+        # Full-text search of the public pages: PostgreSQL keeps a tsvector
+        # of the accent-folded published question and answers, with the
+        # 'simple' configuration (PostgreSQL has no Indonesian stemmer;
+        # search terms match as prefixes instead). No extension needed.
+        cr.execute(
+            """SELECT 1 FROM information_schema.columns
+                WHERE table_name = 'helpdesk_ticket'
+                  AND column_name = 'sms_public_tsv'"""
+        )
+        if not cr.fetchone():
+            cr.execute(
+                """ALTER TABLE helpdesk_ticket ADD COLUMN sms_public_tsv tsvector
+                   GENERATED ALWAYS AS (to_tsvector('simple'::regconfig,
+                       COALESCE(sms_public_document, ''))) STORED"""
+            )
+        # The public list, its filters and feeds read published rows only, in
+        # the order of these indexes: a page costs the same with a million
+        # published SMS as with a hundred.
+        published = "WHERE sms_publication_state = 'published' AND active"
+        for name, columns in [
+            ("helpdesk_ticket_sms_public_idx", "(sms_received_at DESC, id DESC)"),
+            (
+                "helpdesk_ticket_sms_public_team_idx",
+                "(team_id, sms_received_at DESC, id DESC)",
+            ),
+            (
+                "helpdesk_ticket_sms_public_category_idx",
+                "(category_id, sms_received_at DESC, id DESC)",
+            ),
+            ("helpdesk_ticket_sms_public_feed_idx", "(sms_published_at DESC, id DESC)"),
+            (
+                "helpdesk_ticket_sms_public_team_feed_idx",
+                "(team_id, sms_published_at DESC, id DESC)",
+            ),
+            ("helpdesk_ticket_sms_public_tsv_idx", "USING gin (sms_public_tsv)"),
+        ]:
+            cr.execute(
+                f"CREATE INDEX IF NOT EXISTS {name} ON helpdesk_ticket "
+                f"{columns} {published}"
+            )
+        cr.execute(
+            """CREATE INDEX IF NOT EXISTS helpdesk_ticket_sms_publish_due_idx
+               ON helpdesk_ticket (sms_publish_after)
+               WHERE sms_publication_state = 'scheduled'"""
+        )
+
+    @api.depends("sms_keyword_id", "sms_message_ids.body", "sms_question_wording")
+    def _compute_sms_public_question(self):
+        slugify = self.env["ir.http"]._slugify
+        for ticket in self:
+            if not ticket.sms_keyword_id:
+                ticket.sms_public_question = False
+                ticket.sms_public_slug = False
+                continue
+            text = ticket.sms_question_wording
+            if not text:
+                messages = ticket.sms_message_ids.sorted(
+                    lambda m: (m.received_at, m.id)
+                )
+                text = "\n".join(
+                    body for body in ((m.body or "").strip() for m in messages) if body
+                )
+            public = masking.mask_personal_data(text or "")
+            ticket.sms_public_question = public or False
+            slug = slugify(" ".join(public.split()[:12]))
+            if len(slug) > SLUG_LENGTH:
+                # Whole words only: "jalan-desa-rusak", not "jalan-desa-ru".
+                slug = slug[: SLUG_LENGTH + 1].rsplit("-", 1)[0]
+            ticket.sms_public_slug = slug[:SLUG_LENGTH] or False
+
+    @api.depends("sms_publication_state", "sms_public_slug")
+    def _compute_sms_public_url(self):
+        Reader = self.env["sms_center.publication"]
+        for ticket in self:
+            ticket.sms_public_url = (
+                Reader._path(ticket.id, ticket.sms_public_slug)
+                if ticket.sms_publication_state == "published" and ticket.id
+                else False
+            )
+
+    @api.depends("sms_public_question", "sms_reply_ids.public_body")
+    def _compute_sms_public_document(self):
+        for ticket in self:
+            if not ticket.sms_keyword_id:
+                ticket.sms_public_document = False
+                continue
+            parts = [ticket.sms_public_question or ""]
+            parts += ticket.sms_reply_ids.mapped("public_body")
+            ticket.sms_public_document = (
+                masking.fold("\n".join(part for part in parts if part)) or False
+            )
+
+    @api.model
+    def _sms_publication_policy(self):
+        """``(mode, delay in minutes)``: mode ``auto`` publishes answered SMS
+        after the delay, ``approval`` waits for the secretariat."""
+        # sudo: system parameters are readable by the system only.
+        ICP = self.env["ir.config_parameter"].sudo()
+        mode = ICP.get_param("sms_center.publication_mode") or "auto"
+        try:
+            delay = int(ICP.get_param("sms_center.publication_delay_minutes") or 0)
+        except ValueError:
+            delay = 0
+        return ("approval" if mode == "approval" else "auto"), max(delay, 0)
+
+    def _sms_check_secretariat(self):
+        if not self.env.user.has_group("sms_center.group_secretariat"):
+            raise AccessError(
+                self.env._("Only the secretariat can publish or unpublish SMS.")
+            )
+
+    def _sms_publication_refresh(self):
+        """Align the publication state of SMS tickets with the facts (answered,
+        excluded by moderation) and the policy. Decisions already taken
+        (scheduled, waiting for approval, published, unpublished) stay."""
+        # sudo: publication follows the center's policy, whoever answered or
+        # moderated the SMS.
+        tickets = self.sudo().filtered("sms_keyword_id")
+        if not tickets:
+            return
+        mode, delay = self._sms_publication_policy()
+        now = fields.Datetime.now()
+        to_publish = self.browse().sudo()
+        for ticket in tickets:
+            state = ticket.sms_publication_state
+            if ticket.sms_publication_excluded:
+                vals = {
+                    "sms_publication_state": "excluded",
+                    "sms_published_at": False,
+                    "sms_publish_after": False,
+                }
+            elif not ticket.sms_answered:
+                vals = {"sms_publication_state": "pending"}
+            elif state in (False, "pending", "excluded"):
+                due = (ticket.sms_first_answer_at or now) + timedelta(minutes=delay)
+                if mode == "approval":
+                    vals = {"sms_publication_state": "to_approve"}
+                elif due <= now:
+                    to_publish |= ticket
+                    continue
+                else:
+                    vals = {
+                        "sms_publication_state": "scheduled",
+                        "sms_publish_after": due,
+                    }
+            else:
+                continue
+            if any(ticket[fname] != value for fname, value in vals.items()):
+                ticket.write(vals)
+        to_publish._sms_publish()
+        due_dates = tickets.filtered(
+            lambda t: t.sms_publication_state == "scheduled"
+        ).mapped("sms_publish_after")
+        if due_dates:
+            cron = self.env.ref(
+                "sms_center.ir_cron_sms_publication", raise_if_not_found=False
+            )
+            if cron:
+                # sudo: waking a cron is not a user's right.
+                cron.sudo()._trigger(at=min(due_dates))
+
+    def _sms_publish(self):
+        if self:
+            # sudo: see _sms_publication_refresh.
+            self.sudo().write(
+                {
+                    "sms_publication_state": "published",
+                    "sms_published_at": fields.Datetime.now(),
+                    "sms_publish_after": False,
+                }
+            )
+
+    @api.model
+    def _cron_sms_publish_scheduled(self, batch_size=PUBLICATION_BATCH):
+        """Publish the SMS whose publication delay has passed (in approval
+        mode, they join the secretariat's queue instead)."""
+        now = fields.Datetime.now()
+        self.flush_model(["sms_publication_state", "sms_publish_after"])
+        cr = self.env.cr
+        try:
+            with cr.savepoint(flush=False):
+                cr.execute(
+                    """SELECT id FROM helpdesk_ticket
+                        WHERE sms_publication_state = 'scheduled'
+                          AND sms_publish_after <= %s
+                        ORDER BY sms_publish_after, id
+                        LIMIT %s
+                          FOR NO KEY UPDATE SKIP LOCKED""",
+                    [now, batch_size],
+                    log_exceptions=False,
+                )
+                ids = [row[0] for row in cr.fetchall()]
+        except psycopg2.errors.SerializationFailure:
+            # A concurrent run published them; the next run takes the rest.
+            _logger.info("Scheduled SMS being published by a concurrent run")
+            return self.browse()
+        # sudo: the cron publishes tickets of every unit.
+        tickets = self.sudo().browse(ids)
+        mode, _delay = self._sms_publication_policy()
+        if mode == "approval":
+            tickets.write(
+                {"sms_publication_state": "to_approve", "sms_publish_after": False}
+            )
+        else:
+            tickets._sms_publish()
+        remaining = self.sudo().search_count(
+            [
+                ("sms_publication_state", "=", "scheduled"),
+                ("sms_publish_after", "<=", now),
+            ]
+        )
+        self.env["ir.cron"]._notify_progress(done=len(tickets), remaining=remaining)
+        return tickets
+
+    # --- secretariat actions ---
+
+    def action_sms_publish(self):
+        """Publish now (approve in the queue, or publish again)."""
+        self._sms_check_secretariat()
+        blocked = self.filtered(
+            lambda t: not t.sms_keyword_id
+            or not t.sms_answered
+            or t.sms_publication_excluded
+        )
+        if blocked:
+            raise UserError(
+                self.env._(
+                    "Only answered SMS that are not excluded from publication can be "
+                    "published: %(tickets)s",
+                    tickets=", ".join(blocked.mapped("display_name")),
+                )
+            )
+        todo = self.filtered(lambda t: t.sms_publication_state != "published")
+        todo._sms_publish()
+        for ticket in todo:
+            ticket.message_post(
+                body=self.env._(
+                    "Published on the website by %(user)s.", user=self.env.user.name
+                ),
+                subtype_xmlid="mail.mt_note",
+            )
+        return True
+
+    def action_sms_unpublish(self):
+        """Withdraw from the website at once (or before it was published)."""
+        self._sms_check_secretariat()
+        todo = self.filtered(
+            lambda t: t.sms_publication_state
+            in ("published", "scheduled", "to_approve")
+        )
+        # sudo: the secretariat's decision, checked above.
+        todo.sudo().write(
+            {
+                "sms_publication_state": "unpublished",
+                "sms_published_at": False,
+                "sms_publish_after": False,
+            }
+        )
+        for ticket in todo:
+            ticket.message_post(
+                body=self.env._(
+                    "Unpublished from the website by %(user)s.",
+                    user=self.env.user.name,
+                ),
+                subtype_xmlid="mail.mt_note",
+            )
+        return True
+
+    def action_sms_exclude_publication(self):
+        """Exclude with a reason: the moderation of the ticket's SMS (R11)."""
+        self._sms_check_secretariat()
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Exclude from publication"),
+            "res_model": "sms_center.message.moderate",
+            "view_mode": "form",
+            "target": "new",
+            "context": {
+                "default_message_ids": self.sms_message_ids.ids,
+                "default_moderation_state": "excluded",
+            },
+        }
+
+    def action_sms_edit_wording(self):
+        """Published wording of the question and the answers."""
+        self.ensure_one()
+        self._sms_check_secretariat()
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Published wording"),
+            "res_model": "sms_center.publication.wording",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"default_ticket_id": self.id},
+        }

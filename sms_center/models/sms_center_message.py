@@ -203,7 +203,14 @@ class SmsCenterMessage(models.Model):
                                 "changed by anyone (Pasal 11e). Nothing was saved."
                             )
                         )
-        return super().write(vals)
+        res = super().write(vals)
+        if "moderation_state" in vals:
+            # Spam, not substantive or excluded: off the website at once;
+            # restored: published again under the policy (R11, R12).
+            # sudo: moderation is allowed to the secretariat, whose members
+            # may not administer every unit's tickets.
+            self.sudo().ticket_id._sms_publication_refresh()
+        return res
 
     def unlink(self):
         if not self:

@@ -1,7 +1,7 @@
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
-from ..lib import gsm
+from ..lib import gsm, masking
 
 
 class SmsCenterReply(models.Model):
@@ -35,6 +35,33 @@ class SmsCenterReply(models.Model):
         "mail.message", readonly=True, ondelete="set null"
     )
     send_count = fields.Integer(string="Times sent", readonly=True, default=0)
+    # --- publication (R12): the answer as the website shows it ---
+    published_wording = fields.Text(
+        readonly=True,
+        copy=False,
+        help="Shown on the website instead of the answer sent, which stays "
+        "unchanged. Personal data is masked in both.",
+    )
+    published_wording_uid = fields.Many2one(
+        "res.users", string="Published wording by", readonly=True, copy=False
+    )
+    published_wording_date = fields.Datetime(
+        string="Published wording on", readonly=True, copy=False
+    )
+    public_body = fields.Text(
+        string="Published answer",
+        compute="_compute_public_body",
+        store=True,
+        help="The answer as the website shows it, with personal data masked.",
+    )
+
+    @api.depends("body", "published_wording")
+    def _compute_public_body(self):
+        for reply in self:
+            reply.public_body = (
+                masking.mask_personal_data(reply.published_wording or reply.body or "")
+                or False
+            )
 
     @api.model_create_multi
     def create(self, vals_list):

@@ -4,3 +4,5 @@ from . import sms_center_message_route
 from . import sms_center_message_moderate
 from . import sms_center_gateway_test
 from . import sms_center_officer_create
+from . import sms_center_publication_wording
+from . import sms_center_publication_wording_line
