@@ -371,7 +371,7 @@ class SmsMasyarakat(http.Controller):
         }
 
     def _datetime_text(self, value, tz):
-        """"12 Mar 2025 14.05" in the regency's time zone and the page's
+        """ "12 Mar 2025 14.05" in the regency's time zone and the page's
         language."""
         if not value:
             return ""

@@ -327,6 +327,7 @@ class SmsCenterPublication(models.AbstractModel):
             return cached[1]
         start, end = self._month_range(*month)
         self.env["helpdesk.ticket"].flush_model()
+        self.env["sms_center.message"].flush_model(["ticket_id", "moderation_state"])
         self.env.cr.execute(
             SQL(
                 """SELECT t.team_id,

@@ -16,3 +16,4 @@ from . import test_gateway_kannel
 from . import test_settings
 from . import test_sms_texts
 from . import test_citizen_sms
+from . import test_publication

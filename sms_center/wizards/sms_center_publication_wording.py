@@ -34,14 +34,29 @@ class SmsCenterPublicationWording(models.TransientModel):
         res = super().default_get(fields_list)
         ticket = self.env["helpdesk.ticket"].browse(res.get("ticket_id")).exists()
         if ticket:
+            res.update(self._values_from_ticket(ticket))
+        return res
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            ticket = self.env["helpdesk.ticket"].browse(vals.get("ticket_id"))
             ticket._sms_check_secretariat()
-            res["question_wording"] = ticket.sms_question_wording
-            replies = ticket.sms_reply_ids.sorted(lambda r: (r.create_date, r.id))
-            res["line_ids"] = [
+            for key, value in self._values_from_ticket(ticket).items():
+                vals.setdefault(key, value)
+        return super().create(vals_list)
+
+    @api.model
+    def _values_from_ticket(self, ticket):
+        ticket._sms_check_secretariat()
+        replies = ticket.sms_reply_ids.sorted(lambda r: (r.create_date, r.id))
+        return {
+            "question_wording": ticket.sms_question_wording,
+            "line_ids": [
                 (0, 0, {"reply_id": reply.id, "wording": reply.published_wording})
                 for reply in replies
-            ]
-        return res
+            ],
+        }
 
     @api.depends("ticket_id")
     def _compute_question_original(self):
