@@ -49,6 +49,51 @@ def sitemap_questions(env, rule, qs):
         yield loc
 
 
+class PublicPageSeo:
+    """Title, description and social sharing tags of a public page, in the
+    shape ``website.layout`` reads from its ``seo_object`` (instead of the
+    defaults it derives from the page's template)."""
+
+    _META_FIELDS = (
+        "website_meta_title",
+        "website_meta_description",
+        "website_meta_keywords",
+    )
+
+    def __init__(self, title, description, url, og_type="website"):
+        website = request.website
+        self.website_meta_title = f"{title} | {website.name}"
+        self.website_meta_description = description
+        self.website_meta_keywords = False
+        image = website.get_base_url() + website.image_url(website, "logo")
+        self._meta = {
+            "opengraph_meta": {
+                "og:type": og_type,
+                "og:title": title,
+                "og:description": description,
+                "og:site_name": website.name,
+                "og:url": url,
+                "og:image": image,
+            },
+            "twitter_meta": {
+                "twitter:card": "summary",
+                "twitter:title": title,
+                "twitter:description": description,
+                "twitter:image": image,
+            },
+            "meta_description": description,
+        }
+
+    def __contains__(self, name):
+        return name in self._META_FIELDS
+
+    def __repr__(self):
+        return "sms_center.publication()"
+
+    def get_website_meta(self):
+        return self._meta
+
+
 class SmsMasyarakat(http.Controller):
     # ------------------------------------------------------------------
     # Pages
@@ -124,6 +169,14 @@ class SmsMasyarakat(http.Controller):
             "feed_title": self._feed_title(units.get(public_filter.unit_id)),
             # Search results and deep pages are not worth indexing.
             "noindex": bool(public_filter.active or query or page > 1),
+            "seo_object": PublicPageSeo(
+                request.env._("Citizens' SMS"),
+                request.env._(
+                    "Questions, complaints and suggestions that citizens sent to the "
+                    "SMS Center, with the answers of the units."
+                ),
+                f"{base_url}{BASE}",
+            ),
         }
         return request.render("sms_center.sms_masyarakat_list", values)
 
@@ -154,9 +207,9 @@ class SmsMasyarakat(http.Controller):
         ) or request.env._("Citizens' SMS to %(unit)s", unit=item["unit"])
         values = {
             "item": item,
-            "title": title,
-            "description": description,
-            "canonical_url": f"{base_url}{item['path']}",
+            "seo_object": PublicPageSeo(
+                title, description, f"{base_url}{item['path']}", og_type="article"
+            ),
         }
         return request.render("sms_center.sms_masyarakat_question", values)
 

@@ -17,3 +17,4 @@ from . import test_settings
 from . import test_sms_texts
 from . import test_citizen_sms
 from . import test_publication
+from . import test_publication_http
