@@ -6,6 +6,7 @@ values of published tickets only; no record reaches a template. The pages
 need no JavaScript: search and filters are a GET form, paging is links.
 """
 
+import functools
 import json
 import re
 from datetime import UTC, date
@@ -13,7 +14,7 @@ from email.utils import format_datetime as rfc822_datetime
 from textwrap import shorten
 
 import pytz
-from babel.dates import format_skeleton
+from babel.dates import format_datetime, format_skeleton
 from lxml import etree
 from werkzeug.exceptions import NotFound
 
@@ -35,6 +36,14 @@ LIST_EXCERPT = 600
 _MONTH = re.compile(r"(\d{4})-(\d{2})")
 _ID = re.compile(r"\d{1,9}")
 ATOM_NS = "http://www.w3.org/2005/Atom"
+
+
+@functools.cache
+def _date_patterns(lang_code):
+    """``(locale, day pattern, time pattern)`` of a language: babel's skeleton
+    matching is resolved once, not for every date of every page."""
+    locale = babel_locale_parse(lang_code or None)
+    return locale, locale.datetime_skeletons["yMMMd"], locale.datetime_skeletons["Hm"]
 
 
 def sitemap_questions(env, rule, qs):
@@ -424,26 +433,25 @@ class SmsMasyarakat(http.Controller):
         }
 
     def _datetime_text(self, value, tz):
-        """ "12 Mar 2025 14.05" in the regency's time zone and the page's
+        """"12 Mar 2025 14.05" in the regency's time zone and the page's
         language."""
         if not value:
             return ""
+        locale, day, clock = _date_patterns(request.lang.code if request.lang else "")
         value = pytz.utc.localize(value)
-        locale = babel_locale_parse(request.lang.code if request.lang else None)
-        day = format_skeleton("yMMMd", value, tzinfo=tz, locale=locale)
-        clock = format_skeleton("Hm", value, tzinfo=tz, locale=locale)
-        return f"{day} {clock}"
+        return (
+            f"{format_datetime(value, day, tzinfo=tz, locale=locale)} "
+            f"{format_datetime(value, clock, tzinfo=tz, locale=locale)}"
+        )
 
     @staticmethod
     def _iso(value):
         return value.replace(tzinfo=UTC).isoformat() if value else ""
 
     def _month_label(self, year, month):
-        return format_skeleton(
-            "yMMMM",
-            date(year, month, 1),
-            locale=babel_locale_parse(request.lang.code if request.lang else None),
-        )
+        """"Maret 2025" / "March 2025"."""
+        locale = _date_patterns(request.lang.code if request.lang else "")[0]
+        return format_skeleton("yMMMM", date(year, month, 1), locale=locale)
 
     def _this_month(self):
         tz = regency_tz(request.env)
