@@ -136,15 +136,16 @@ def create_database(args):
 TEXTS = """
 CREATE TEMP TABLE bench_text AS
 SELECT n,
-       (SELECT string_agg((%(words)s::text[])[1 + floor(array_length(%(words)s::text[], 1)
+       (SELECT string_agg(w.words[1 + floor(array_length(w.words, 1)
                    * power(((n * 2654435761 + i * 40503) %% 1000003)
                            / 1000003.0, 2.5))::int], ' ')
           FROM generate_series(1, 6 + n %% 14) AS i) AS question,
-       (SELECT string_agg((%(words)s::text[])[1 + floor(array_length(%(words)s::text[], 1)
+       (SELECT string_agg(w.words[1 + floor(array_length(w.words, 1)
                    * power((((n + 7777) * 2654435761 + i * 40503) %% 1000003)
                            / 1000003.0, 2.5))::int], ' ')
           FROM generate_series(1, 5 + n %% 9) AS i) AS answer
-  FROM generate_series(0, %(texts)s - 1) AS n;
+  FROM generate_series(0, %(texts)s - 1) AS n,
+       (SELECT %(words)s::text[] AS words) AS w;
 CREATE UNIQUE INDEX ON bench_text (n);
 """
 DISTINCT_TEXTS = 50_021
@@ -152,9 +153,7 @@ DISTINCT_TEXTS = 50_021
 
 def populate(cr, args):
     """Insert published SMS tickets and answers until there are --count."""
-    cr.execute(
-        "SELECT count(*) FROM helpdesk_ticket WHERE number LIKE %s", [f"{TAG}%"]
-    )
+    cr.execute("SELECT count(*) FROM helpdesk_ticket WHERE number LIKE %s", [f"{TAG}%"])
     existing = cr.fetchone()[0]
     if existing >= args.count:
         print(f"reusing {existing} published benchmark SMS")
@@ -174,7 +173,7 @@ def populate(cr, args):
                            'helpdesk_ticket_channel_sms')
             ORDER BY name DESC"""
     )
-    stage_id, channel_id = [row[0] for row in cr.fetchall()]
+    stage_id, channel_id = (row[0] for row in cr.fetchall())
     cr.execute("SELECT id FROM res_company ORDER BY id LIMIT 1")
     company_id = cr.fetchone()[0]
     print(f"inserting {args.count - existing} published SMS with their answers …")
@@ -320,9 +319,9 @@ def start_server(args, port):
     url = f"http://127.0.0.1:{port}"
     for _ in range(120):
         try:
-            requests.get(f"{url}/web/login", timeout=5)
+            requests.get(f"{url}/web/login", timeout=60)
             return server, url
-        except requests.ConnectionError:
+        except requests.RequestException:
             time.sleep(1)
     server.terminate()
     raise SystemExit("Odoo did not start")
@@ -392,7 +391,7 @@ def main():
                 """SELECT count(*) FROM helpdesk_ticket
                     WHERE sms_publication_state = 'published' AND active
                       AND sms_public_tsv @@ to_tsquery('simple', %s)""",
-                [f"{word}:*"],
+                [f"'{word}'"],
             )
             words[word] = cr.fetchone()[0]
     cnx.close()
@@ -408,8 +407,10 @@ def main():
         ("ours: page 1", "/sms-masyarakat"),
         ("ours: page 500", "/sms-masyarakat/page/500"),
         ("ours: search (common word)", "/sms-masyarakat?q=puskesmas"),
-        ("ours: search (rare word)", "/sms-masyarakat?q=kalibening"),
         ("ours: search (two words)", "/sms-masyarakat?q=jalan+rusak"),
+        ("ours: search (rare pair)", "/sms-masyarakat?q=kalibening+irigasi"),
+        ("ours: search (no match)", "/sms-masyarakat?q=zzzz"),
+        ("ours: search page 25", "/sms-masyarakat/page/25?q=puskesmas"),
         ("ours: unit filter", f"/sms-masyarakat?unit={unit_id}"),
         ("ours: unit filter page 500", f"/sms-masyarakat/page/500?unit={unit_id}"),
         ("ours: RSS feed", "/sms-masyarakat/rss.xml"),
@@ -454,29 +455,37 @@ def explain(args, unit_id):
     with registry.cursor() as cr:
         env = api.Environment(cr, SUPERUSER_ID, {})
         Reader = env["sms_center.publication"]
+        search = PublicFilter(terms=tuple(masking.search_terms("puskesmas")))
+        rare = PublicFilter(terms=tuple(masking.search_terms("kalibening irigasi")))
         plans = [
-            ("page 1", Reader._published_ids_query(PublicFilter(), 0)),
-            ("page 500", Reader._published_ids_query(PublicFilter(), 499 * PAGE_SIZE)),
             (
-                "pager count, page 500",
-                Reader._published_count_query(PublicFilter(), 505 * PAGE_SIZE + 1),
+                "page 1 (+ 5 pages ahead for the pager)",
+                Reader._ranked_query(PublicFilter(), 6 * PAGE_SIZE + 1),
             ),
             (
-                "search 'puskesmas'",
-                Reader._published_ids_query(
-                    PublicFilter(terms=tuple(masking.search_terms("puskesmas"))), 0
-                ),
+                "page 500 (+ pager)",
+                Reader._ranked_query(PublicFilter(), 505 * PAGE_SIZE + 1),
             ),
             (
-                "search 'kalibening'",
-                Reader._published_ids_query(
-                    PublicFilter(terms=tuple(masking.search_terms("kalibening"))), 0
-                ),
+                "search 'puskesmas': newest SMS first",
+                Reader._window_query(search, 6 * PAGE_SIZE + 1),
             ),
             (
-                f"unit {unit_id}, page 500",
-                Reader._published_ids_query(
-                    PublicFilter(unit_id=unit_id), 499 * PAGE_SIZE
+                "search 'kalibening irigasi': newest SMS first",
+                Reader._window_query(rare, 6 * PAGE_SIZE + 1),
+            ),
+            (
+                "search 'kalibening irigasi': full-text index",
+                Reader._archive_query(rare, 6 * PAGE_SIZE + 1),
+            ),
+            (
+                "search 'zzzz' (no match): full-text index",
+                Reader._archive_query(PublicFilter(terms=("zzzz",)), 6 * PAGE_SIZE + 1),
+            ),
+            (
+                f"unit {unit_id}, page 500 (+ pager)",
+                Reader._ranked_query(
+                    PublicFilter(unit_id=unit_id), 505 * PAGE_SIZE + 1
                 ),
             ),
         ]

@@ -4,8 +4,8 @@ import pytest
 from smslib.masking import (
     fold,
     mask_personal_data,
-    prefix_tsquery,
     search_terms,
+    words_tsquery,
 )
 
 
@@ -89,7 +89,7 @@ def test_search_terms_are_plain_words():
     terms = search_terms("jalan' & !rusak | <script>alert(1)</script> :*")
     assert terms == ["jalan", "rusak", "script", "alert", "1"]
     assert all(term.isalnum() for term in terms)
-    assert prefix_tsquery(["jalan", "rusak"]) == "'jalan':* & 'rusak':*"
+    assert words_tsquery(["jalan", "rusak"]) == "'jalan' & 'rusak'"
 
 
 def test_search_terms_are_bounded():

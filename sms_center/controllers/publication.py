@@ -25,7 +25,11 @@ from odoo.tools.misc import babel_locale_parse
 from odoo.addons.portal.controllers.portal import pager as portal_pager
 
 from ..lib import masking
-from ..models.sms_center_publication import PAGE_SIZE, PublicFilter
+from ..models.sms_center_publication import (
+    MAX_SEARCH_PAGES,
+    PAGE_SIZE,
+    PublicFilter,
+)
 from ..tools.deadline import DEFAULT_DEADLINE_HOURS, regency_tz
 
 BASE = "/sms-masyarakat"
@@ -126,11 +130,14 @@ class SmsMasyarakat(http.Controller):
         query, public_filter = self._parse_filter(q, unit, category, month, units)
         if public_filter.category_id and public_filter.category_id not in categories:
             raise NotFound()
-        count, exact = Reader._published_count(public_filter, page)
-        offset = (page - 1) * PAGE_SIZE
-        if page > 1 and offset >= count:
+        if public_filter.terms and page > MAX_SEARCH_PAGES:
             raise NotFound()
-        ids = Reader._published_ids(public_filter, offset)
+        ids, count, exact = Reader._published_page(public_filter, page)
+        if public_filter.terms and count > MAX_SEARCH_PAGES * PAGE_SIZE:
+            count, exact = MAX_SEARCH_PAGES * PAGE_SIZE, False
+        offset = (page - 1) * PAGE_SIZE
+        if page > 1 and not ids:
+            raise NotFound()
         items = [self._present(item) for item in Reader._published_items(ids)]
         url_args = {
             key: value
@@ -433,7 +440,7 @@ class SmsMasyarakat(http.Controller):
         }
 
     def _datetime_text(self, value, tz):
-        """"12 Mar 2025 14.05" in the regency's time zone and the page's
+        """ "12 Mar 2025 14.05" in the regency's time zone and the page's
         language."""
         if not value:
             return ""
@@ -449,7 +456,7 @@ class SmsMasyarakat(http.Controller):
         return value.replace(tzinfo=UTC).isoformat() if value else ""
 
     def _month_label(self, year, month):
-        """"Maret 2025" / "March 2025"."""
+        """ "Maret 2025" / "March 2025"."""
         locale = _date_patterns(request.lang.code if request.lang else "")[0]
         return format_skeleton("yMMMM", date(year, month, 1), locale=locale)
 

@@ -629,7 +629,8 @@ class HelpdeskTicket(models.Model):
         # Full-text search of the public pages: PostgreSQL keeps a tsvector
         # of the accent-folded published question and answers, with the
         # 'simple' configuration (PostgreSQL has no Indonesian stemmer;
-        # search terms match as prefixes instead). No extension needed.
+        # whole words match). Accents are folded in Python (lib/masking.py)
+        # for the text and the search alike: no extension needed.
         cr.execute(
             """SELECT 1 FROM information_schema.columns
                 WHERE table_name = 'helpdesk_ticket'
@@ -671,6 +672,36 @@ class HelpdeskTicket(models.Model):
                ON helpdesk_ticket (sms_publish_after)
                WHERE sms_publication_state = 'scheduled'"""
         )
+
+    @api.model
+    def _sms_publication_init_states(self):
+        """Give SMS tickets that predate publication their state (run at
+        every install and update of the module; only rows without a state
+        are touched): excluded ones stay off, unanswered ones wait, answered
+        ones follow the policy, published as of their first answer."""
+        mode, _delay = self._sms_publication_policy()
+        self.flush_model()
+        self.env.cr.execute(
+            """UPDATE helpdesk_ticket
+                  SET sms_publication_state = CASE
+                          WHEN sms_publication_excluded THEN 'excluded'
+                          WHEN NOT COALESCE(sms_answered, FALSE) THEN 'pending'
+                          WHEN %(mode)s = 'approval' THEN 'to_approve'
+                          ELSE 'published' END,
+                      sms_published_at = CASE
+                          WHEN NOT COALESCE(sms_publication_excluded, FALSE)
+                           AND COALESCE(sms_answered, FALSE)
+                           AND %(mode)s = 'auto'
+                          THEN COALESCE(sms_first_answer_at, write_date) END
+                WHERE sms_keyword_id IS NOT NULL
+                  AND sms_publication_state IS NULL""",
+            {"mode": mode},
+        )
+        if self.env.cr.rowcount:
+            _logger.info(
+                "Publication state set on %s SMS tickets", self.env.cr.rowcount
+            )
+            self.invalidate_model(["sms_publication_state", "sms_published_at"])
 
     @api.depends("sms_keyword_id", "sms_message_ids.body", "sms_question_wording")
     def _compute_sms_public_question(self):

@@ -16,6 +16,11 @@ PAGE_SIZE = 20
 # the archive grows.
 PAGES_AHEAD = 5
 FEED_SIZE = 50
+# A search reads at most this many pages, and looks among the newest
+# SEARCH_WINDOW published SMS before using the full-text index (see
+# _ranked_ids).
+MAX_SEARCH_PAGES = 25
+SEARCH_WINDOW = 20_000
 STATS_CACHE_SECONDS = 300
 # Every public query reads these rows only; the partial indexes of
 # helpdesk.ticket (see _sms_publication_init) carry the same predicate.
@@ -133,7 +138,7 @@ class SmsCenterPublication(models.AbstractModel):
     # ------------------------------------------------------------------
 
     @api.model
-    def _where(self, public_filter):
+    def _where(self, public_filter, text=True):
         clauses = [PUBLISHED]
         if public_filter.unit_id:
             clauses.append(SQL("t.team_id = %s", public_filter.unit_id))
@@ -144,25 +149,63 @@ class SmsCenterPublication(models.AbstractModel):
             clauses.append(
                 SQL("t.sms_received_at >= %s AND t.sms_received_at < %s", start, end)
             )
-        if public_filter.terms:
-            clauses.append(
-                SQL(
-                    "t.sms_public_tsv @@ to_tsquery('simple', %s)",
-                    masking.prefix_tsquery(public_filter.terms),
-                )
-            )
+        if text and public_filter.terms:
+            clauses.append(self._text_match(public_filter, "t"))
         return SQL(" AND ").join(clauses)
 
     @api.model
-    def _published_ids(self, public_filter, offset=0, limit=PAGE_SIZE):
-        """Ids of published tickets, newest received first."""
-        self.env["helpdesk.ticket"].flush_model()
-        self.env["sms_center.reply"].flush_model()
-        self.env.cr.execute(self._published_ids_query(public_filter, offset, limit))
-        return [row[0] for row in self.env.cr.fetchall()]
+    def _text_match(self, public_filter, alias):
+        return SQL(
+            "%s @@ to_tsquery('simple', %s)",
+            SQL.identifier(alias, "sms_public_tsv"),
+            masking.words_tsquery(public_filter.terms),
+        )
 
     @api.model
-    def _published_ids_query(self, public_filter, offset=0, limit=PAGE_SIZE):
+    def _published_page(self, public_filter, page):
+        """``(ids of the page, count, exact)``: published tickets matching,
+        newest received first; ``count`` stops PAGES_AHEAD pages past
+        ``page`` (``exact`` is False when there are more)."""
+        need = (page + PAGES_AHEAD) * PAGE_SIZE + 1
+        ids = self._ranked_ids(public_filter, need)
+        offset = (page - 1) * PAGE_SIZE
+        exact = len(ids) < need
+        return ids[offset : offset + PAGE_SIZE], len(ids) - (0 if exact else 1), exact
+
+    @api.model
+    def _ranked_ids(self, public_filter, limit):
+        """The first ``limit`` ids matching, in the list's order."""
+        self.env["helpdesk.ticket"].flush_model()
+        self.env["sms_center.reply"].flush_model()
+        cr = self.env.cr
+        if not public_filter.terms:
+            cr.execute(self._ranked_query(public_filter, limit))
+            return [row[0] for row in cr.fetchall()]
+        # A search: among the newest SEARCH_WINDOW rows first. When they hold
+        # enough matches, these are the newest ones, found in a bounded
+        # walk of the list's index, however common the words.
+        cr.execute(self._window_query(public_filter, limit))
+        ids = [row[0] for row in cr.fetchall()]
+        if len(ids) >= limit:
+            return ids
+        cr.execute(
+            SQL(
+                """SELECT count(*) FROM (
+                       SELECT 1 FROM helpdesk_ticket t WHERE %s LIMIT %s) s""",
+                self._where(public_filter, text=False),
+                SEARCH_WINDOW + 1,
+            )
+        )
+        if cr.fetchone()[0] <= SEARCH_WINDOW:
+            return ids  # the window held every candidate
+        # Words rare among the newest SMS: all matches through the full-text
+        # index, then sorted (a cost that grows with the matches, which are
+        # few here).
+        cr.execute(self._archive_query(public_filter, limit))
+        return [row[0] for row in cr.fetchall()]
+
+    @api.model
+    def _ranked_query(self, public_filter, limit, offset=0):
         return SQL(
             """SELECT t.id FROM helpdesk_ticket t WHERE %s
                 ORDER BY t.sms_received_at DESC, t.id DESC
@@ -173,23 +216,32 @@ class SmsCenterPublication(models.AbstractModel):
         )
 
     @api.model
-    def _published_count_query(self, public_filter, cap):
+    def _window_query(self, public_filter, limit):
         return SQL(
-            """SELECT count(*) FROM (
-                   SELECT 1 FROM helpdesk_ticket t WHERE %s LIMIT %s) s""",
-            self._where(public_filter),
-            cap,
+            """SELECT w.id FROM (
+                   SELECT t.id, t.sms_received_at, t.sms_public_tsv
+                     FROM helpdesk_ticket t WHERE %s
+                    ORDER BY t.sms_received_at DESC, t.id DESC
+                    LIMIT %s) w
+                WHERE %s
+                ORDER BY w.sms_received_at DESC, w.id DESC
+                LIMIT %s""",
+            self._where(public_filter, text=False),
+            SEARCH_WINDOW,
+            self._text_match(public_filter, "w"),
+            limit,
         )
 
     @api.model
-    def _published_count(self, public_filter, page):
-        """``(count, exact)``: published tickets matching, counted up to
-        PAGES_AHEAD pages past ``page``; ``exact`` is False when there are
-        more."""
-        cap = (page + PAGES_AHEAD) * PAGE_SIZE + 1
-        self.env.cr.execute(self._published_count_query(public_filter, cap))
-        count = self.env.cr.fetchone()[0]
-        return (count - 1, False) if count == cap else (count, True)
+    def _archive_query(self, public_filter, limit):
+        return SQL(
+            """WITH m AS MATERIALIZED (
+                   SELECT t.id, t.sms_received_at FROM helpdesk_ticket t WHERE %s)
+               SELECT m.id FROM m
+                ORDER BY m.sms_received_at DESC, m.id DESC LIMIT %s""",
+            self._where(public_filter),
+            limit,
+        )
 
     @api.model
     def _published_items(self, ids):

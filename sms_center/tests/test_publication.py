@@ -43,7 +43,7 @@ class PublicationCase(SmsCenterCase):
 
     def public_ids(self, **filters):
         public_filter = PublicFilter(**filters)
-        return self.Reader._published_ids(public_filter, limit=1000)
+        return self.Reader._ranked_ids(public_filter, 1000)
 
     def public_item(self, ticket):
         return self.Reader._published_one(ticket.id)
@@ -209,6 +209,30 @@ class TestPublicationRules(PublicationCase):
         officer_ticket.write(
             {"category_id": self.env.ref("sms_center.category_question").id}
         )
+
+    def test_tickets_older_than_publication_get_their_state(self):
+        published = self.ask_and_answer("TDINKES lama dijawab")
+        pending = self.receive("TDINKES lama belum", sender="081377770091").ticket_id
+        excluded = self.ask_and_answer("TDINKES lama spam", sender="081377770092")
+        excluded.sms_message_ids.write(
+            {"moderation_state": "spam", "moderation_reason": "Iklan"}
+        )
+        tickets = published | pending | excluded
+        self.env.flush_all()
+        # As in a database where the center ran before publication existed.
+        self.env.cr.execute(
+            """UPDATE helpdesk_ticket SET sms_publication_state = NULL,
+                      sms_published_at = NULL WHERE id = ANY(%s)""",
+            [tickets.ids],
+        )
+        tickets.invalidate_recordset()
+        self.env["helpdesk.ticket"]._sms_publication_init_states()
+        self.assertEqual(
+            tickets.mapped("sms_publication_state"),
+            ["published", "pending", "excluded"],
+        )
+        self.assertEqual(published.sms_published_at, published.sms_first_answer_at)
+        self.assertIn(published.id, self.public_ids())
 
     def test_unanswered_or_excluded_cannot_be_published_by_hand(self):
         message = self.receive("TDINKES belum dijawab", sender="081377770008")
@@ -437,8 +461,9 @@ class TestPublicReader(PublicationCase):
         self.assertIn(ticket.id, self.search("pélayanan"))
         self.assertIn(accented.id, self.search("cafe"))
         self.assertIn(accented.id, self.search("CAFÉ"))
-        # Words of the answer, as prefixes.
-        self.assertIn(ticket.id, self.search("tindak lanj"))
+        # Words of the answer; whole words only.
+        self.assertIn(ticket.id, self.search("tindak lanjuti"))
+        self.assertNotIn(ticket.id, self.search("tindak lanj"))
         self.assertNotIn(ticket.id, self.search("kalibening dieng"))
 
     def test_filters_by_unit_category_and_month(self):
@@ -479,12 +504,49 @@ class TestPublicReader(PublicationCase):
         ]
         self.assertEqual(ids, tickets.ids[::-1])
         public_filter = PublicFilter(unit_id=self.team_roads.id)
-        count, exact = self.Reader._published_count(public_filter, 1)
-        self.assertEqual((count, exact), (5, True))
+        self.assertEqual(
+            self.Reader._published_page(public_filter, 1), (tickets.ids[::-1], 5, True)
+        )
         self.patch(sms_center_publication, "PAGE_SIZE", 1)
         self.patch(sms_center_publication, "PAGES_AHEAD", 2)
-        self.assertEqual(self.Reader._published_count(public_filter, 1), (3, False))
-        self.assertEqual(self.Reader._published_count(public_filter, 3), (5, True))
+        page = self.Reader._published_page
+        self.assertEqual(page(public_filter, 1), ([tickets[-1].id], 3, False))
+        self.assertEqual(page(public_filter, 3), ([tickets[2].id], 5, True))
+        self.assertEqual(page(public_filter, 6), ([], 5, True))
+
+    def test_search_finds_old_and_new_matches_alike(self):
+        """The bounded walk of the newest SMS and the full-text index give the
+        same results."""
+        with freeze_time("2026-01-05 03:00:00"):
+            old = self.ask_and_answer("TJALAN jembatan qxlangka", sender="081377770081")
+        newer = self.env["helpdesk.ticket"]
+        for index in range(3):
+            with freeze_time(f"2026-02-0{index + 1} 03:00:00"):
+                newer |= self.ask_and_answer(
+                    f"TJALAN jembatan biasa {index}", sender=f"08137777009{index}"
+                )
+        unit = self.team_roads.id
+        for window in (2, 20000):
+            self.patch(sms_center_publication, "SEARCH_WINDOW", window)
+            self.assertEqual(
+                self.public_ids(terms=("qxlangka",), unit_id=unit), [old.id], window
+            )
+            self.assertEqual(
+                self.public_ids(terms=("jembatan",), unit_id=unit),
+                newer.ids[::-1] + old.ids,
+                window,
+            )
+            self.assertEqual(self.public_ids(terms=("qxnothing",), unit_id=unit), [])
+        # A page whose matches all lie among the newest SMS.
+        self.patch(sms_center_publication, "SEARCH_WINDOW", 2)
+        self.patch(sms_center_publication, "PAGE_SIZE", 1)
+        self.patch(sms_center_publication, "PAGES_AHEAD", 0)
+        self.assertEqual(
+            self.Reader._published_page(
+                PublicFilter(terms=("jembatan",), unit_id=unit), 1
+            ),
+            ([newer[-1].id], 1, False),
+        )
 
     def test_feed_is_ordered_by_publication(self):
         self.set_policy("approval")
