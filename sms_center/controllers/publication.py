@@ -163,10 +163,6 @@ class SmsMasyarakat(http.Controller):
         values = {
             "items": items,
             "pager": pager,
-            "count": count,
-            "count_exact": exact,
-            "first_shown": offset + 1,
-            "last_shown": offset + len(items),
             "query": query,
             "searched": bool(public_filter.active or query),
             "unit_id": public_filter.unit_id,
@@ -177,9 +173,16 @@ class SmsMasyarakat(http.Controller):
             "months": [
                 (f"{y:04d}-{m:02d}", self._month_label(y, m)) for y, m in months
             ],
-            "stats": stats,
-            "stats_month": self._month_label(*self._this_month()),
-            "deadline_hours": self._deadline_hours(),
+            "summary": self._summary(items, count, exact, offset, query, public_filter),
+            "stats": [self._stat_texts(row) for row in stats],
+            "stats_title": request.env._(
+                "This month (%(month)s)", month=self._month_label(*self._this_month())
+            ),
+            "stats_help": request.env._(
+                "SMS received and answered per unit, and the share answered within "
+                "the deadline of %(hours)s hours. Spam is not counted.",
+                hours=self._deadline_hours(),
+            ),
             "rss_url": f"{base_url}{BASE}/rss.xml{feed_args}",
             "json_url": f"{base_url}{BASE}/feed.json{feed_args}",
             "feed_title": self._feed_title(units.get(public_filter.unit_id)),
@@ -223,6 +226,8 @@ class SmsMasyarakat(http.Controller):
         ) or request.env._("Citizens' SMS to %(unit)s", unit=item["unit"])
         values = {
             "item": item,
+            "heading": request.env._("Question to %(unit)s", unit=item["unit"]),
+            "question_label": request.env._("Question %(id)s", id=item["id"]),
             "seo_object": PublicPageSeo(
                 title, description, f"{base_url}{item['path']}", og_type="article"
             ),
@@ -423,7 +428,14 @@ class SmsMasyarakat(http.Controller):
         if not full and len(question) > LIST_EXCERPT:
             shown = question[: LIST_EXCERPT - 1].rstrip() + "…"
         answers = [
-            {**answer, "date_text": self._datetime_text(answer["date"], tz)}
+            {
+                **answer,
+                "label": request.env._(
+                    "Answer from %(unit)s, %(date)s",
+                    unit=item["unit"],
+                    date=self._datetime_text(answer["date"], tz),
+                ),
+            }
             for answer in item["answers"]
         ]
         return {
@@ -431,6 +443,7 @@ class SmsMasyarakat(http.Controller):
             "question_shown": shown,
             "truncated": shown != question,
             "answers": answers,
+            "sender_label": request.env._("Sender %(number)s", number=item["sender"]),
             "received": self._datetime_text(item["received_at"], tz),
             "received_iso": self._iso(item["received_at"]),
             "answered": self._datetime_text(item["answered_at"], tz),
@@ -464,6 +477,37 @@ class SmsMasyarakat(http.Controller):
         tz = regency_tz(request.env)
         now = pytz.utc.localize(fields.Datetime.now()).astimezone(tz)
         return now.year, now.month
+
+    def _summary(self, items, count, exact, offset, query, public_filter):
+        env = request.env
+        if not items:
+            if query:
+                return env._('No published SMS match "%(query)s".', query=query)
+            if public_filter.active:
+                return env._("No published SMS match these filters.")
+            return env._("No answered SMS has been published yet.")
+        values = {"first": offset + 1, "last": offset + len(items), "count": count}
+        if exact:
+            text = env._("%(first)s-%(last)s of %(count)s questions", **values)
+        else:
+            text = env._(
+                "%(first)s-%(last)s of more than %(count)s questions", **values
+            )
+        if query:
+            text = env._('%(results)s for "%(query)s"', results=text, query=query)
+        return text
+
+    def _stat_texts(self, row):
+        env = request.env
+        percent = row["in_time_percent"]
+        return {
+            **row,
+            "received_text": env._("%(count)s received", count=row["received"]),
+            "answered_text": env._("%(count)s answered", count=row["answered"]),
+            "in_time_text": env._("%(percent)s%% within the deadline", percent=percent)
+            if percent is not None
+            else "",
+        }
 
     def _response_text(self, minutes):
         """ "answered in 1 h 20 min" ("dijawab dalam 1 jam 20 menit")."""

@@ -223,7 +223,10 @@ class HelpdeskTicket(models.Model):
     # Accent-folded text of the published question and answers: the source
     # of the full-text search column (see init()).
     sms_public_document = fields.Text(
-        compute="_compute_sms_public_document", store=True, prefetch=False
+        string="Published text for the search",
+        compute="_compute_sms_public_document",
+        store=True,
+        prefetch=False,
     )
 
     def init(self):
@@ -753,13 +756,9 @@ class HelpdeskTicket(models.Model):
     def _sms_publication_policy(self):
         """``(mode, delay in minutes)``: mode ``auto`` publishes answered SMS
         after the delay, ``approval`` waits for the secretariat."""
-        # sudo: system parameters are readable by the system only.
-        ICP = self.env["ir.config_parameter"].sudo()
-        mode = ICP.get_param("sms_center.publication_mode") or "auto"
-        try:
-            delay = int(ICP.get_param("sms_center.publication_delay_minutes") or 0)
-        except ValueError:
-            delay = 0
+        Settings = self.env["sms_center.settings"]
+        mode = Settings._sms_center_setting("publication_mode")
+        delay = Settings._sms_center_setting("publication_delay_minutes")
         return ("approval" if mode == "approval" else "auto"), max(delay, 0)
 
     def _sms_check_secretariat(self):

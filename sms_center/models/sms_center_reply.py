@@ -37,6 +37,7 @@ class SmsCenterReply(models.Model):
     send_count = fields.Integer(string="Times sent", readonly=True, default=0)
     # --- publication (R12): the answer as the website shows it ---
     published_wording = fields.Text(
+        string="Published wording",
         readonly=True,
         copy=False,
         help="Shown on the website instead of the answer sent, which stays "

@@ -165,6 +165,27 @@ class SmsCenterSettingsMixin(models.AbstractModel):
         "officer, at the superior's notification number.",
     )
 
+    # --- Publication on the website, "SMS Masyarakat" (R12) ---
+    sms_center_publication_mode = fields.Selection(
+        [
+            ("auto", "Automatically when answered"),
+            ("approval", "After the secretariat approves"),
+        ],
+        string="Publication of answered SMS",
+        sms_center_param="sms_center.publication_mode",
+        default="auto",
+        help="Automatically: answered SMS appear on the website after the "
+        "publication delay. After approval: they wait in the secretariat's "
+        '"To publish" list.',
+    )
+    sms_center_publication_delay_minutes = fields.Integer(
+        string="Publication delay (minutes)",
+        sms_center_param="sms_center.publication_delay_minutes",
+        default=0,
+        help="Time between the first answer and automatic publication, to "
+        "withdraw a wrong answer. 0: published at once.",
+    )
+
     # ------------------------------------------------------------------
     # Selections and checks
     # ------------------------------------------------------------------
@@ -182,13 +203,16 @@ class SmsCenterSettingsMixin(models.AbstractModel):
         return self.env["res.lang"].get_installed()
 
     @api.constrains(
-        "sms_center_auto_reply_daily_limit", "sms_center_append_window_minutes"
+        "sms_center_auto_reply_daily_limit",
+        "sms_center_append_window_minutes",
+        "sms_center_publication_delay_minutes",
     )
     def _check_sms_center_not_negative(self):
         for settings in self:
             for name in (
                 "sms_center_auto_reply_daily_limit",
                 "sms_center_append_window_minutes",
+                "sms_center_publication_delay_minutes",
             ):
                 if settings[name] < 0:
                     raise ValidationError(

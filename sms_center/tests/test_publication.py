@@ -1,7 +1,7 @@
 from datetime import timedelta
 
 from odoo import fields
-from odoo.exceptions import AccessError, UserError
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import Form, freeze_time, tagged
 
 from ..lib import masking
@@ -324,17 +324,42 @@ class TestPublicationPolicy(PublicationCase):
             self.env["helpdesk.ticket"]._cron_sms_publish_scheduled()
         self.assertEqual(ticket.sms_publication_state, "to_approve")
 
-    def test_policy_is_read_from_the_settings(self):
-        self.ICP.set_param("sms_center.publication_mode", "approval")
-        self.ICP.set_param("sms_center.publication_delay_minutes", "15")
-        self.assertEqual(
-            self.env["helpdesk.ticket"]._sms_publication_policy(), ("approval", 15)
+    def save_settings_as_admin(self, **values):
+        Settings = self.env["sms_center.settings"].with_user(self.user_admin)
+        with Form(Settings) as form:
+            for name, value in values.items():
+                setattr(form, name, value)
+        form.record.execute()
+        return Settings.create({})
+
+    def test_policy_from_the_settings_page(self):
+        reopened = self.save_settings_as_admin(
+            sms_center_publication_mode="approval",
+            sms_center_publication_delay_minutes=15,
         )
+        self.assertEqual(reopened.sms_center_publication_mode, "approval")
+        self.assertEqual(reopened.sms_center_publication_delay_minutes, 15)
+        Ticket = self.env["helpdesk.ticket"]
+        self.assertEqual(Ticket._sms_publication_policy(), ("approval", 15))
+        ticket = self.ask_and_answer("TDINKES lewat pengaturan")
+        self.assertEqual(ticket.sms_publication_state, "to_approve")
+        # A delay of 0 is a delay of 0 (issue 16), not "unset".
+        reopened = self.save_settings_as_admin(
+            sms_center_publication_mode="auto",
+            sms_center_publication_delay_minutes=0,
+        )
+        self.assertEqual(reopened.sms_center_publication_delay_minutes, 0)
+        self.assertEqual(
+            self.ICP.get_param("sms_center.publication_delay_minutes"), "0"
+        )
+        ticket = self.ask_and_answer("TDINKES tanpa jeda", sender="081377770013")
+        self.assertEqual(ticket.sms_publication_state, "published")
+        with self.assertRaises(ValidationError):
+            self.save_settings_as_admin(sms_center_publication_delay_minutes=-5)
+        # Defaults, and a hand-edited malformed value, read as the defaults.
         self.ICP.set_param("sms_center.publication_mode", False)
         self.ICP.set_param("sms_center.publication_delay_minutes", "nonsense")
-        self.assertEqual(
-            self.env["helpdesk.ticket"]._sms_publication_policy(), ("auto", 0)
-        )
+        self.assertEqual(Ticket._sms_publication_policy(), ("auto", 0))
 
 
 @tagged("post_install", "-at_install")
