@@ -119,8 +119,11 @@ class SmsMasyarakat(http.Controller):
         website=True,
         sitemap=True,
     )
-    def sms_masyarakat(self, page=1, q=None, unit=None, category=None, month=None):
-        """Published questions, newest received first, 20 a page."""
+    def sms_masyarakat(
+        self, page=1, q=None, unit=None, category=None, month=None, **_tracking
+    ):
+        """Published questions, newest received first, 20 a page. Other query
+        parameters (``utm_source``, ``fbclid`` of shared links) are ignored."""
         if not 1 <= page <= MAX_PAGE:
             raise NotFound()
         Reader = request.env["sms_center.publication"]
@@ -206,7 +209,7 @@ class SmsMasyarakat(http.Controller):
         website=True,
         sitemap=sitemap_questions,
     )
-    def sms_masyarakat_question(self, question):
+    def sms_masyarakat_question(self, question, **_tracking):
         """One published question: ``/sms-masyarakat/<words>-<id>``."""
         _name, ticket_id = request.env["ir.http"]._unslug(question)
         if not ticket_id or not 0 < ticket_id <= MAX_ID:
@@ -241,7 +244,7 @@ class SmsMasyarakat(http.Controller):
     @http.route(
         f"{BASE}/rss.xml", type="http", auth="public", website=True, sitemap=False
     )
-    def sms_masyarakat_rss(self, unit=None):
+    def sms_masyarakat_rss(self, unit=None, **_tracking):
         """RSS 2.0 of the last 50 published questions."""
         feed = self._feed(unit)
         rss = etree.Element("rss", version="2.0", nsmap={"atom": ATOM_NS})
@@ -282,7 +285,7 @@ class SmsMasyarakat(http.Controller):
     @http.route(
         f"{BASE}/feed.json", type="http", auth="public", website=True, sitemap=False
     )
-    def sms_masyarakat_json_feed(self, unit=None):
+    def sms_masyarakat_json_feed(self, unit=None, **_tracking):
         """JSON Feed 1.1 of the last 50 published questions."""
         feed = self._feed(unit)
         data = {

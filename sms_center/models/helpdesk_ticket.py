@@ -6,6 +6,7 @@ import psycopg2
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
+from odoo.tools.sql import create_index
 
 from ..lib import masking, ticket_reference
 from ..tools.deadline import (
@@ -648,32 +649,45 @@ class HelpdeskTicket(models.Model):
         # The public list, its filters and feeds read published rows only, in
         # the order of these indexes: a page costs the same with a million
         # published SMS as with a hundred.
-        published = "WHERE sms_publication_state = 'published' AND active"
-        for name, columns in [
-            ("helpdesk_ticket_sms_public_idx", "(sms_received_at DESC, id DESC)"),
+        published = "sms_publication_state = 'published' AND active"
+        for name, method, columns in [
+            (
+                "helpdesk_ticket_sms_public_idx",
+                "btree",
+                ["sms_received_at DESC", "id DESC"],
+            ),
             (
                 "helpdesk_ticket_sms_public_team_idx",
-                "(team_id, sms_received_at DESC, id DESC)",
+                "btree",
+                ["team_id", "sms_received_at DESC", "id DESC"],
             ),
             (
                 "helpdesk_ticket_sms_public_category_idx",
-                "(category_id, sms_received_at DESC, id DESC)",
+                "btree",
+                ["category_id", "sms_received_at DESC", "id DESC"],
             ),
-            ("helpdesk_ticket_sms_public_feed_idx", "(sms_published_at DESC, id DESC)"),
+            (
+                "helpdesk_ticket_sms_public_feed_idx",
+                "btree",
+                ["sms_published_at DESC", "id DESC"],
+            ),
             (
                 "helpdesk_ticket_sms_public_team_feed_idx",
-                "(team_id, sms_published_at DESC, id DESC)",
+                "btree",
+                ["team_id", "sms_published_at DESC", "id DESC"],
             ),
-            ("helpdesk_ticket_sms_public_tsv_idx", "USING gin (sms_public_tsv)"),
+            ("helpdesk_ticket_sms_public_tsv_idx", "gin", ["sms_public_tsv"]),
         ]:
-            cr.execute(
-                f"CREATE INDEX IF NOT EXISTS {name} ON helpdesk_ticket "
-                f"{columns} {published}"
+            create_index(
+                cr, name, "helpdesk_ticket", columns, method=method, where=published
             )
-        cr.execute(
-            """CREATE INDEX IF NOT EXISTS helpdesk_ticket_sms_publish_due_idx
-               ON helpdesk_ticket (sms_publish_after)
-               WHERE sms_publication_state = 'scheduled'"""
+        # The delayed publication cron: scheduled rows by due time.
+        create_index(
+            cr,
+            "helpdesk_ticket_sms_publish_due_idx",
+            "helpdesk_ticket",
+            ["sms_publish_after"],
+            where="sms_publication_state = 'scheduled'",
         )
 
     @api.model

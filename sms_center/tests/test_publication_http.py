@@ -110,6 +110,22 @@ class TestPublicPages(PublicSiteCase):
             self.assertNotIn(hidden, html)
         self.assertEqual(html.count('class="card mb-3 o_sms_question"'), 1)
 
+    def test_links_shared_with_tracking_parameters_and_logged_in_users(self):
+        for url in (
+            "/sms-masyarakat?fbclid=abc&utm_source=wa",
+            f"{self.path(self.published)}?fbclid=abc",
+            "/sms-masyarakat/rss.xml?utm_medium=feed",
+            "/sms-masyarakat/feed.json?utm_medium=feed",
+        ):
+            self.get(url)
+        # The same pages for officers and the website's administrators.
+        for login in ("web_officer", "admin"):
+            self.authenticate(login, login)
+            html = self.get(f"/sms-masyarakat?unit={self.team.id}").text
+            self.assertIn("lampu jalan webtest", html)
+            self.assertNotIn("webtest belum dijawab", html)
+            self.get(self.path(self.published))
+
     def test_no_javascript_needed(self):
         """Results, filters and paging are plain HTML: a GET form and links."""
         html = self.get(f"/sms-masyarakat?q=webtest&unit={self.team.id}").text
