@@ -458,13 +458,18 @@ def explain(args, unit_id):
         search = PublicFilter(terms=tuple(masking.search_terms("puskesmas")))
         rare = PublicFilter(terms=tuple(masking.search_terms("kalibening irigasi")))
         plans = [
+            ("page 1", Reader._ranked_query(PublicFilter(), PAGE_SIZE)),
             (
-                "page 1 (+ 5 pages ahead for the pager)",
-                Reader._ranked_query(PublicFilter(), 6 * PAGE_SIZE + 1),
+                "pager of page 1: count up to 5 pages ahead",
+                Reader._count_query(PublicFilter(), 6 * PAGE_SIZE + 1),
             ),
             (
-                "page 500 (+ pager)",
-                Reader._ranked_query(PublicFilter(), 505 * PAGE_SIZE + 1),
+                "page 500",
+                Reader._ranked_query(PublicFilter(), PAGE_SIZE, offset=499 * PAGE_SIZE),
+            ),
+            (
+                "pager of page 500",
+                Reader._count_query(PublicFilter(), 505 * PAGE_SIZE + 1),
             ),
             (
                 "search 'puskesmas': newest SMS first",
@@ -483,9 +488,9 @@ def explain(args, unit_id):
                 Reader._archive_query(PublicFilter(terms=("zzzz",)), 6 * PAGE_SIZE + 1),
             ),
             (
-                f"unit {unit_id}, page 500 (+ pager)",
+                f"unit {unit_id}, page 500",
                 Reader._ranked_query(
-                    PublicFilter(unit_id=unit_id), 505 * PAGE_SIZE + 1
+                    PublicFilter(unit_id=unit_id), PAGE_SIZE, offset=499 * PAGE_SIZE
                 ),
             ),
         ]

@@ -167,10 +167,31 @@ class SmsCenterPublication(models.AbstractModel):
         newest received first; ``count`` stops PAGES_AHEAD pages past
         ``page`` (``exact`` is False when there are more)."""
         need = (page + PAGES_AHEAD) * PAGE_SIZE + 1
-        ids = self._ranked_ids(public_filter, need)
         offset = (page - 1) * PAGE_SIZE
-        exact = len(ids) < need
-        return ids[offset : offset + PAGE_SIZE], len(ids) - (0 if exact else 1), exact
+        if public_filter.terms:
+            # At most MAX_SEARCH_PAGES pages: the ids fit in memory.
+            ranked = self._ranked_ids(public_filter, need)
+            ids, count = ranked[offset : offset + PAGE_SIZE], len(ranked)
+        else:
+            # Deep pages: the index walk only counts, it returns 20 ids.
+            self.env["helpdesk.ticket"].flush_model()
+            self.env.cr.execute(
+                self._ranked_query(public_filter, PAGE_SIZE, offset=offset)
+            )
+            ids = [row[0] for row in self.env.cr.fetchall()]
+            self.env.cr.execute(self._count_query(public_filter, need))
+            count = self.env.cr.fetchone()[0]
+        exact = count < need
+        return ids, count - (0 if exact else 1), exact
+
+    @api.model
+    def _count_query(self, public_filter, cap):
+        return SQL(
+            """SELECT count(*) FROM (
+                   SELECT 1 FROM helpdesk_ticket t WHERE %s LIMIT %s) s""",
+            self._where(public_filter),
+            cap,
+        )
 
     @api.model
     def _ranked_ids(self, public_filter, limit):

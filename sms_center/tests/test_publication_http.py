@@ -193,6 +193,7 @@ class TestPublicPages(PublicSiteCase):
             "/sms-masyarakat/page/0",
             "/sms-masyarakat/page/99999999999999999999",
             "/sms-masyarakat/page/500",
+            "/sms-masyarakat/page/999999",
             "/sms-masyarakat?unit=abc",
             "/sms-masyarakat?unit=99999999",
             f"/sms-masyarakat?unit={self.team.id}x",
