@@ -21,6 +21,7 @@ FEED_SIZE = 50
 # _ranked_ids).
 MAX_SEARCH_PAGES = 25
 SEARCH_WINDOW = 20_000
+ARCHIVE_MAX_ESTIMATE = 5_000
 STATS_CACHE_SECONDS = 300
 # Every public query reads these rows only; the partial indexes of
 # helpdesk.ticket (see _sms_publication_init) carry the same predicate.
@@ -202,9 +203,21 @@ class SmsCenterPublication(models.AbstractModel):
         if not public_filter.terms:
             cr.execute(self._ranked_query(public_filter, limit))
             return [row[0] for row in cr.fetchall()]
-        # A search: among the newest SEARCH_WINDOW rows first. When they hold
-        # enough matches, these are the newest ones, found in a bounded
-        # walk of the list's index, however common the words.
+        # Few matches expected (rare words, or none): straight to the
+        # full-text index, whose cost grows with the matches. The estimate
+        # is PostgreSQL's own, from the statistics of the words.
+        cr.execute(
+            SQL(
+                "EXPLAIN (FORMAT JSON) SELECT 1 FROM helpdesk_ticket t WHERE %s",
+                self._where(public_filter),
+            )
+        )
+        if cr.fetchone()[0][0]["Plan"]["Plan Rows"] <= ARCHIVE_MAX_ESTIMATE:
+            cr.execute(self._archive_query(public_filter, limit))
+            return [row[0] for row in cr.fetchall()]
+        # Common words: among the newest SEARCH_WINDOW rows first. When they
+        # hold enough matches, these are the newest ones, found in a bounded
+        # walk of the list's index.
         cr.execute(self._window_query(public_filter, limit))
         ids = [row[0] for row in cr.fetchall()]
         if len(ids) >= limit:
@@ -219,9 +232,8 @@ class SmsCenterPublication(models.AbstractModel):
         )
         if cr.fetchone()[0] <= SEARCH_WINDOW:
             return ids  # the window held every candidate
-        # Words rare among the newest SMS: all matches through the full-text
-        # index, then sorted (a cost that grows with the matches, which are
-        # few here).
+        # Words rare among the newest SMS after all: all matches through the
+        # full-text index, then sorted.
         cr.execute(self._archive_query(public_filter, limit))
         return [row[0] for row in cr.fetchall()]
 

@@ -551,8 +551,11 @@ class TestPublicReader(PublicationCase):
                     f"TJALAN jembatan biasa {index}", sender=f"08137777009{index}"
                 )
         unit = self.team_roads.id
-        for window in (2, 20000):
+        # Both ways of searching: the newest SMS first (small or large
+        # window), or the full-text index at once (few matches expected).
+        for window, archive_max in ((2, -1), (20000, -1), (2, 10**9)):
             self.patch(sms_center_publication, "SEARCH_WINDOW", window)
+            self.patch(sms_center_publication, "ARCHIVE_MAX_ESTIMATE", archive_max)
             self.assertEqual(
                 self.public_ids(terms=("qxlangka",), unit_id=unit), [old.id], window
             )
@@ -563,6 +566,7 @@ class TestPublicReader(PublicationCase):
             )
             self.assertEqual(self.public_ids(terms=("qxnothing",), unit_id=unit), [])
         # A page whose matches all lie among the newest SMS.
+        self.patch(sms_center_publication, "ARCHIVE_MAX_ESTIMATE", -1)
         self.patch(sms_center_publication, "SEARCH_WINDOW", 2)
         self.patch(sms_center_publication, "PAGE_SIZE", 1)
         self.patch(sms_center_publication, "PAGES_AHEAD", 0)
