@@ -303,6 +303,7 @@ PROPER_WORDS = frozenset(
         "Gammu",
         "Jasmin",
         "Kannel",
+        "Masyarakat",  # "SMS Masyarakat", the public page's name (R12)
         "Odoo",
         "Pasal",
         "Sekretariat",  # only as "Sekretariat SMS Center" (see GLOSSARY_RULES)
