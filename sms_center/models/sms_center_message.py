@@ -866,31 +866,46 @@ class SmsCenterMessage(models.Model):
         Texts = self._citizen_texts()
         body = Texts._get_body("status", Texts.env.lang)
         answer = ticket.sms_reply_ids[:1].body if ticket.sms_answered else ""
+        # The published question's page, whole, after the answer's start.
+        page = self._public_page_address(ticket) if answer else ""
         for level in (1, 2, 3):
             item = self._status_item(ticket, level, detailed=level == 1)
             if answer:
                 # The item is text, not template: its braces are no placeholders.
                 item = item.replace("{", "(").replace("}", ")")
-                template = citizen_text.render(
-                    body,
-                    {
-                        "tickets": item
-                        + ". "
-                        + Texts.env._("Answer: %(answer)s", answer="{answer}")
-                    },
-                )
-                text = citizen_text.fit_one_sms(
-                    template, {"answer": " ".join(answer.split())}, shrink="answer"
-                )
-                # Only with at least the first words of the answer.
-                if text and text != citizen_text.render(template, {"answer": ""}):
-                    return text
+                for suffix in ([" " + page] if page else []) + [""]:
+                    template = citizen_text.render(
+                        body,
+                        {
+                            "tickets": item
+                            + ". "
+                            + Texts.env._("Answer: %(answer)s", answer="{answer}")
+                            + suffix.replace("{", "%7B").replace("}", "%7D")
+                        },
+                    )
+                    text = citizen_text.fit_one_sms(
+                        template,
+                        {"answer": " ".join(answer.split())},
+                        shrink="answer",
+                    )
+                    # Only with at least the first words of the answer.
+                    if text and text != citizen_text.render(template, {"answer": ""}):
+                        return text
             text = citizen_text.fit_one_sms(body, {"tickets": item})
             if text:
                 return text
         return citizen_text.cut_to_one_sms(
             citizen_text.render(body, {"tickets": self._status_item(ticket, 3)})
         )
+
+    def _public_page_address(self, ticket):
+        """Full address of ``ticket``'s page on the public website, or "" when
+        it is not published."""
+        if not ticket.sms_public_url:
+            return ""
+        # sudo: system parameters are readable by the system only.
+        base = self.env["ir.config_parameter"].sudo().get_param("web.base.url", "")
+        return base.rstrip("/") + ticket.sms_public_url
 
     def _build_info_reply(self):
         """INFO: how to use the service, a few keywords, the keyword list."""

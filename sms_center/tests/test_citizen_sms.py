@@ -344,6 +344,19 @@ class TestStatusByCek(CitizenSmsCase):
         self.assert_one_sms(body)
         self.assertIn(f"#{ticket.sms_reference}", body)
         self.assertIn("dijawab", body)
+        self.assertIn("Jawaban: Terima kasih", body)
+        # Published at once (automatic publication): the question's page
+        # follows the start of the answer, whole.
+        self.assertEqual(ticket.sms_publication_state, "published")
+        page = self.ICP.get_param("web.base.url") + ticket.sms_public_url
+        self.assertTrue(body.endswith("... " + page), body)
+        # Not published any more: the answer's start alone.
+        ticket.with_user(self.user_secretariat).action_sms_unpublish()
+        ticket.invalidate_recordset()
+        self.assertFalse(ticket.sms_public_url)
+        body = self.receive(f"cek {ticket.sms_reference}").auto_reply_body
+        self.assert_one_sms(body)
+        self.assertNotIn("http", body)
         self.assertIn("Jawaban: Terima kasih atas laporannya.", body)
         self.assertTrue(body.endswith("..."), "the start of a long answer")
 
