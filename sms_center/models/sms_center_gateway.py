@@ -72,6 +72,7 @@ class SmsCenterGateway(models.Model):
             ("gammu", "GSM modem (Gammu)"),
             ("kannel", "Kannel"),
             ("http", "Generic HTTP gateway"),
+            ("gammu_smsd", "gammu-smsd (receive script)"),
         ],
         string="Type",
         required=True,
@@ -216,6 +217,23 @@ class SmsCenterGateway(models.Model):
                         "The gateway code may only hold letters, digits, - and _."
                     )
                 )
+
+    @api.constrains("gateway_type", "outbound_enabled")
+    def _check_receive_only(self):
+        if self.filtered(
+            lambda g: g.gateway_type == "gammu_smsd" and g.outbound_enabled
+        ):
+            raise ValidationError(
+                self.env._(
+                    "A gammu-smsd gateway only receives SMS (its script hands "
+                    "them to Odoo): switch off Sends SMS."
+                )
+            )
+
+    @api.onchange("gateway_type")
+    def _onchange_gateway_type_receive_only(self):
+        if self.gateway_type == "gammu_smsd":
+            self.outbound_enabled = False
 
     @api.constrains("http_config")
     def _check_http_config(self):
@@ -453,6 +471,14 @@ class SmsCenterGateway(models.Model):
                     alert_sent_at=values.get("alert_sent_at", False),
                 )
             )
+
+    def _note_script_contact(self):
+        """An SMS came in through a gammu-smsd gateway's script (receive()).
+
+        Nothing else reaches Odoo from such a gateway: the SMS it hands over
+        are its health (last successful contact).
+        """
+        self.filtered(lambda g: g.gateway_type == "gammu_smsd")._note_success()
 
     def _note_error(self, message):
         now = fields.Datetime.now()

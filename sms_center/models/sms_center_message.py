@@ -1,4 +1,5 @@
 import logging
+import xmlrpc.client
 from datetime import datetime, time, timedelta
 
 import psycopg2
@@ -227,6 +228,7 @@ class SmsCenterMessage(models.Model):
     # ------------------------------------------------------------------
 
     @api.model
+    @api.returns("self", lambda message: message.id)
     def receive(
         self,
         sender,
@@ -238,16 +240,33 @@ class SmsCenterMessage(models.Model):
     ):
         """Store one inbound SMS durably and route it; return the record.
 
+        The integration API for gateways and scripts. Python callers get the
+        record; over XML-RPC / JSON-RPC (``execute_kw``) the caller gets its
+        id, an integer (Odoo's ``api.returns`` convention), because a record
+        cannot be marshalled.
+
         Idempotent on ``(gateway, gateway_message_id)``: a repeated call
-        returns the first record and creates nothing. ``sender`` may be in
-        any Indonesian or international form; the text is stored exactly as
-        received (NUL characters, which PostgreSQL cannot store, become
-        U+2400). Raises ``ValidationError`` for a missing sender or a text
-        longer than any concatenated SMS.
+        returns the first record and creates nothing. ``gateway`` is a
+        gateway record, id or code. ``sender`` may be in any Indonesian or
+        international form; the text is stored exactly as received (NUL
+        characters, which PostgreSQL cannot store, become U+2400); over
+        XML-RPC, a text with characters XML cannot carry may come as UTF-8
+        in a ``base64`` value. ``received_at``: a datetime or an ISO 8601
+        string (UTC when it has no offset), default now. Raises
+        ``ValidationError`` for a missing sender or a text longer than any
+        concatenated SMS, ``AccessError`` for a user who is neither an SMS
+        Center administrator nor in *Inbound SMS from scripts*.
         """
-        if not (self.env.su or self.env.user.has_group("sms_center.group_admin")):
+        if not (
+            self.env.su
+            or self.env.user.has_group("sms_center.group_admin")
+            or self.env.user.has_group("sms_center.group_inbound_script")
+        ):
             raise AccessError(
-                self.env._("Only gateways and administrators can inject inbound SMS.")
+                self.env._(
+                    "Only gateways, inbound SMS scripts and administrators can "
+                    "inject inbound SMS."
+                )
             )
         # sudo: routing creates tickets and contacts in any unit on the
         # gateway's behalf; access was checked just above.
@@ -261,6 +280,7 @@ class SmsCenterMessage(models.Model):
         if gateway_message_id:
             existing = Message._find_duplicate(gateway, gateway_message_id)
             if existing:
+                gateway._note_script_contact()
                 return existing.with_env(self.env)
         vals = Message._prepare_receive_vals(
             sender, text, recipient, received_at, gateway, gateway_message_id
@@ -278,6 +298,7 @@ class SmsCenterMessage(models.Model):
                 raise
             return existing.with_env(self.env)
         message._route()
+        gateway._note_script_contact()
         return message.with_env(self.env)
 
     @api.model
@@ -351,6 +372,10 @@ class SmsCenterMessage(models.Model):
     def _coerce_str(self, value):
         if value is None or value is False:
             return ""
+        if isinstance(value, xmlrpc.client.Binary):
+            # XML-RPC callers send texts XML 1.0 cannot carry (control
+            # characters) as base64 of their UTF-8 bytes.
+            value = value.data
         if isinstance(value, bytes):
             return value.decode("utf-8", errors="replace")
         return str(value)
