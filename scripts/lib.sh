@@ -284,10 +284,16 @@ sms_cleanup_odoo_run() {
 # report says 0 failed and 0 errors, and the log has no ERROR/CRITICAL line.
 # Sets SMS_ODOO_PASSED / SMS_ODOO_FAILED / SMS_ODOO_TOTAL / SMS_ODOO_REASON.
 # KEEP_DB=1 keeps the database (and prints its name).
+# SMS_ODOO_HAND_OVER=1 leaves a database where the module got installed to
+# the caller (e.g. for sms_run_pytest_odoo), which drops it afterwards with
+# sms_cleanup_odoo_run (as the EXIT trap would).
+# Both set SMS_ODOO_DB / SMS_ODOO_CONF / SMS_ODOO_ADDONS_PATH to the kept
+# database, its Odoo configuration file and addons path (else empty).
 sms_run_odoo_tests() {
     local addons_root=$1 module=$2 tags=$3 logf=$4
     local db port addons_path tmpd rc=0
     SMS_ODOO_PASSED=0 SMS_ODOO_FAILED=0 SMS_ODOO_TOTAL=0 SMS_ODOO_REASON=
+    SMS_ODOO_DB='' SMS_ODOO_CONF='' SMS_ODOO_ADDONS_PATH=''
     db="${module}_test_$(date +%s)_$$"
     port=$(sms_free_port) || return 1
     addons_path=$(sms_addons_path "$addons_root") || { SMS_ODOO_REASON="no importable odoo"; return 1; }
@@ -326,11 +332,17 @@ sms_run_odoo_tests() {
     installed=$(psql -X -d "$db" -tAc "select state from ir_module_module where name = '$module'" 2>/dev/null)
     if [ "${KEEP_DB:-0}" = 1 ]; then
         sms_log "KEEP_DB=1: keeping database $db (filestore in $tmpd/data)"
+        SMS_ODOO_CURRENT_DB='' SMS_ODOO_CURRENT_TMP=''
+    elif [ "${SMS_ODOO_HAND_OVER:-0}" = 1 ] && [ "$installed" = installed ]; then
+        : # the caller drops it (SMS_ODOO_CURRENT_DB stays set for the trap)
     else
         dropdb --if-exists --force "$db" >/dev/null 2>&1 || sms_warn "could not drop database $db"
         rm -rf "$tmpd"
+        SMS_ODOO_CURRENT_DB='' SMS_ODOO_CURRENT_TMP=''
     fi
-    SMS_ODOO_CURRENT_DB='' SMS_ODOO_CURRENT_TMP=''
+    if [ -n "$SMS_ODOO_CURRENT_DB" ] || [ "${KEEP_DB:-0}" = 1 ]; then
+        SMS_ODOO_DB=$db SMS_ODOO_CONF=$tmpd/odoo.conf SMS_ODOO_ADDONS_PATH=$addons_path
+    fi
 
     # The report Odoo logs at the end:
     #   odoo.tests.result: 2 failed, 1 error(s) of 25 tests when loading database 'x'
@@ -368,4 +380,44 @@ sms_run_odoo_tests() {
     SMS_ODOO_REASON="$total tests, 0 failed, in ${secs}s"
     sms_log "Odoo suite passed: $total tests in ${secs}s"
     return 0
+}
+
+# (7) Run <module>'s Odoo tests with pytest-odoo in an existing database
+# where it is installed (TransactionCase tests; pytest-odoo skips HttpCase
+# ones without --odoo-http), as a developer runs them:
+#   pytest --odoo-database=DB <module>/tests
+#   sms_run_pytest_odoo <db> <odoo_conf> <addons_path> <module> <log_file> [pytest args...]
+# Returns pytest's exit code (5, nothing collected, counts as a failure).
+# Sets SMS_PYTEST_PASSED / SMS_PYTEST_FAILED / SMS_PYTEST_SKIPPED / SMS_PYTEST_REASON.
+sms_run_pytest_odoo() {
+    local db=$1 conf=$2 addons_path=$3 module=$4 logf=$5 rc
+    shift 5
+    SMS_PYTEST_PASSED=0 SMS_PYTEST_FAILED=0 SMS_PYTEST_SKIPPED=0 SMS_PYTEST_REASON=
+    local args=(-m pytest "--odoo-database=$db" "--odoo-config=$conf"
+        "--odoo-addons-path=$addons_path" -p no:cacheprovider -q -rfE
+        "$SMS_REPO_ROOT/$module/tests" "$@")
+    sms_log "pytest-odoo: db=$db, full output in $logf"
+    echo "+ $SMS_PY ${args[*]}"
+    local t0=$SECONDS
+    # TZ=UTC as Odoo's own launcher sets it (sms_odoo).
+    TZ=UTC "$SMS_PY" "${args[@]}" 2>&1 | tee "$logf"
+    rc=${PIPESTATUS[0]}
+    local last errors=0
+    # the closing line, e.g. "1 failed, 147 passed, 40 skipped in 99.1s"
+    last=$(grep -E '[0-9]+ (passed|failed|errors?|skipped)|no tests ran' "$logf" | tail -n 1)
+    [[ $last =~ ([0-9]+)\ passed ]] && SMS_PYTEST_PASSED=${BASH_REMATCH[1]}
+    [[ $last =~ ([0-9]+)\ failed ]] && SMS_PYTEST_FAILED=${BASH_REMATCH[1]}
+    [[ $last =~ ([0-9]+)\ error ]] && errors=${BASH_REMATCH[1]}
+    [[ $last =~ ([0-9]+)\ skipped ]] && SMS_PYTEST_SKIPPED=${BASH_REMATCH[1]}
+    SMS_PYTEST_FAILED=$((SMS_PYTEST_FAILED + errors))
+    SMS_PYTEST_REASON="$SMS_PYTEST_PASSED passed, $SMS_PYTEST_FAILED failed, $SMS_PYTEST_SKIPPED skipped (HttpCase) in $((SECONDS - t0))s"
+    if [ "$rc" = 5 ]; then
+        SMS_PYTEST_REASON="pytest collected no test"
+    elif [ "$rc" != 0 ]; then
+        SMS_PYTEST_REASON="$SMS_PYTEST_REASON; pytest exit code $rc"
+    fi
+    if [ "$rc" != 0 ] && [ "$SMS_PYTEST_FAILED" = 0 ]; then
+        SMS_PYTEST_FAILED=1 # a run that failed outside any test
+    fi
+    return "$rc"
 }
