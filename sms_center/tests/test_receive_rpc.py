@@ -35,16 +35,19 @@ FILE_ID_2 = "IN20261130_081500_00_+6281298765432_01.txt"
 
 
 def gammu_environment(number, *texts, decoded=None, sms_class="-1", when=None):
-    """The environment gammu-smsd (1.42) gives its RunOnReceive program for
-    a message of ``texts`` (one per physical part); ``decoded``: the
-    DECODED_n_TEXT values (default: the whole text, as Gammu decodes it)."""
+    """The environment gammu-smsd gives its RunOnReceive program for a
+    message of ``texts`` (one per physical part). ``decoded``: the
+    DECODED_n_TEXT values; by default as Debian's gammu-smsd 1.42 sets them
+    (seen running it on Gammu's dummy driver with the files backend): none
+    for a one-part SMS, the joined text for a long one."""
     env = {"SMS_MESSAGES": str(len(texts)), "PHONE_ID": ""}
     for index, text in enumerate(texts, 1):
         env[f"SMS_{index}_NUMBER"] = number
         env[f"SMS_{index}_TEXT"] = text
         env[f"SMS_{index}_CLASS"] = sms_class
         env[f"SMS_{index}_REFERENCE"] = "0"
-    decoded = ["".join(texts)] if decoded is None else decoded
+    if decoded is None:
+        decoded = ["".join(texts)] if len(texts) > 1 else []
     env["DECODED_PARTS"] = str(len(decoded))
     for index, text in enumerate(decoded, 1):
         env[f"DECODED_{index}_TEXT"] = text
