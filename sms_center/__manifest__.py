@@ -49,6 +49,7 @@
         "data/sms_center_publication_data.xml",
         "views/website_publication_templates.xml",
         "views/helpdesk_ticket_publication_views.xml",
+        "data/sms_center_monitoring_data.xml",
     ],
     "demo": ["demo/sms_center_demo.xml"],
     "assets": {

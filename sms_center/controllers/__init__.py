@@ -1,3 +1,4 @@
 from . import main
 from . import gateway_webhooks
 from . import publication
+from . import health

@@ -85,6 +85,10 @@ class SmsCenterMessage(models.Model):
     )
     state = fields.Selection(
         [
+            # Stored, not routed yet: the webhooks will store first and route
+            # in a scheduled action (issue 11); the monitoring endpoint counts
+            # these and the age of the oldest.
+            ("to_route", "To route"),
             ("routed", "In inbox"),
             ("appended", "Added to open ticket"),
             ("unknown", "Unknown keyword"),
@@ -153,6 +157,13 @@ class SmsCenterMessage(models.Model):
             """CREATE INDEX IF NOT EXISTS sms_center_message_auto_reply_idx
                ON sms_center_message (sender_e164, auto_reply_at)
                WHERE auto_reply_at IS NOT NULL"""
+        )
+        # Monitoring endpoint: SMS waiting to be routed, oldest first, without
+        # reading the history of routed SMS.
+        cr.execute(
+            """CREATE INDEX IF NOT EXISTS sms_center_message_to_route_idx
+               ON sms_center_message (received_at)
+               WHERE state = 'to_route'"""
         )
         # The citizen's words cannot change, even through SQL (Pasal 11e).
         cr.execute(

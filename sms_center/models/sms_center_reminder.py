@@ -120,6 +120,15 @@ class SmsCenterReminder(models.Model):
         ),
     ]
 
+    def init(self):
+        # Monitoring endpoint: reminders failed today, without reading the
+        # history of sent ones.
+        self.env.cr.execute(
+            """CREATE INDEX IF NOT EXISTS sms_center_reminder_failed_idx
+               ON sms_center_reminder (sms_status_date)
+               WHERE sms_state = 'failed'"""
+        )
+
     @api.depends("kind", "period_key", "officer_id")
     def _compute_display_name(self):
         kinds = dict(self._fields["kind"]._description_selection(self.env))

@@ -1,7 +1,15 @@
+import logging
+import secrets
+
 from odoo import api, fields, models
-from odoo.exceptions import ValidationError
+from odoo.exceptions import AccessError, ValidationError
 
 from odoo.addons.base.models.res_partner import _tz_get
+
+_logger = logging.getLogger(__name__)
+
+HEALTH_TOKEN_PARAM = "sms_center.health_token"
+HEALTH_PATH = "/sms_center/health"
 
 # Value a boolean setting is stored as, both ways: stored explicitly, so that
 # a boolean whose default is True can be switched off.
@@ -186,6 +194,46 @@ class SmsCenterSettingsMixin(models.AbstractModel):
         "withdraw a wrong answer. 0: published at once.",
     )
 
+    # --- Monitoring endpoint (R14, R19) ---
+    # Shown, never saved by the forms (readonly): only "Regenerate" changes it.
+    sms_center_health_token = fields.Char(
+        string="Monitoring token",
+        sms_center_param=HEALTH_TOKEN_PARAM,
+        readonly=True,
+        help="Secret that monitoring tools send to the health endpoint "
+        "(Authorization: Bearer header, or token parameter).",
+    )
+    sms_center_health_url = fields.Char(
+        string="Monitoring address",
+        default=lambda self: self._sms_center_health_url(),
+        readonly=True,
+        help="Health endpoint for Zabbix, Nagios or Prometheus; add "
+        "?format=prometheus for Prometheus.",
+    )
+    sms_center_health_wait_minutes = fields.Integer(
+        string="Alert when an SMS waits longer than (minutes)",
+        sms_center_param="sms_center.health_wait_minutes",
+        default=30,
+        help="The endpoint reports an alert when the oldest queued outgoing SMS, "
+        "or the oldest inbound SMS not yet routed, has waited longer than this. "
+        "0: never.",
+    )
+    sms_center_health_overdue_tickets = fields.Integer(
+        string="Alert from this many overdue SMS",
+        sms_center_param="sms_center.health_overdue_tickets",
+        default=20,
+        help="The endpoint reports an alert when at least this many SMS tickets "
+        "are past their answer deadline unanswered. 0: never.",
+    )
+    sms_center_health_cron_late_minutes = fields.Integer(
+        string="Alert when a scheduled action is late by (minutes)",
+        sms_center_param="sms_center.health_cron_late_minutes",
+        default=30,
+        help="The endpoint reports an alert when an active SMS Center scheduled "
+        "action should have run longer ago than this (the cron workers are "
+        "stopped or overloaded). 0: never.",
+    )
+
     # ------------------------------------------------------------------
     # Selections and checks
     # ------------------------------------------------------------------
@@ -206,6 +254,9 @@ class SmsCenterSettingsMixin(models.AbstractModel):
         "sms_center_auto_reply_daily_limit",
         "sms_center_append_window_minutes",
         "sms_center_publication_delay_minutes",
+        "sms_center_health_wait_minutes",
+        "sms_center_health_overdue_tickets",
+        "sms_center_health_cron_late_minutes",
     )
     def _check_sms_center_not_negative(self):
         for settings in self:
@@ -213,6 +264,9 @@ class SmsCenterSettingsMixin(models.AbstractModel):
                 "sms_center_auto_reply_daily_limit",
                 "sms_center_append_window_minutes",
                 "sms_center_publication_delay_minutes",
+                "sms_center_health_wait_minutes",
+                "sms_center_health_overdue_tickets",
+                "sms_center_health_cron_late_minutes",
             ):
                 if settings[name] < 0:
                     raise ValidationError(
@@ -249,6 +303,43 @@ class SmsCenterSettingsMixin(models.AbstractModel):
                     settings.sms_center_quiet_hours_end,
                 ),
             )
+
+    @api.model
+    def _sms_center_health_url(self):
+        # sudo: system parameters are readable by the system only.
+        base = self.env["ir.config_parameter"].sudo().get_param("web.base.url", "")
+        return f"{base.rstrip('/')}{HEALTH_PATH}"
+
+    # ------------------------------------------------------------------
+    # Monitoring token
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _sms_center_ensure_health_token(self):
+        """Give the monitoring endpoint a random token if it has none
+        (module installation and update)."""
+        # sudo: system parameters are writable by the system only.
+        ICP = self.env["ir.config_parameter"].sudo()
+        if not ICP.get_param(HEALTH_TOKEN_PARAM):
+            ICP.set_param(HEALTH_TOKEN_PARAM, secrets.token_urlsafe(32))
+
+    def action_sms_center_regenerate_health_token(self):
+        """Replace the monitoring token (the old one stops working at once)."""
+        user = self.env.user
+        if not (
+            user.has_group("sms_center.group_admin")
+            or user.has_group("base.group_system")
+        ):
+            raise AccessError(
+                self.env._("Only SMS Center administrators change its settings.")
+            )
+        # sudo: system parameters are writable by the system only; the user's
+        # right was checked just above.
+        self.env["ir.config_parameter"].sudo().set_param(
+            HEALTH_TOKEN_PARAM, secrets.token_urlsafe(32)
+        )
+        _logger.info("SMS Center monitoring token regenerated by user #%s", user.id)
+        return {"type": "ir.actions.client", "tag": "reload"}
 
     # ------------------------------------------------------------------
     # Reading and writing the system parameters
@@ -333,6 +424,8 @@ class SmsCenterSettingsMixin(models.AbstractModel):
         # center's numbers): ir.config_parameter does it on every write.
         ICP = self.env["ir.config_parameter"].sudo()
         for field in self._sms_center_param_fields():
+            if field.readonly:
+                continue  # shown only (the monitoring token has its own button)
             ICP.set_param(
                 field.sms_center_param, self._sms_center_format(field, self[field.name])
             )

@@ -84,6 +84,13 @@ class SmsSms(models.Model):
             """CREATE INDEX IF NOT EXISTS sms_sms_sms_center_queue_idx
                ON sms_sms (id) WHERE state = 'outgoing'"""
         )
+        # Monitoring endpoint: queued and failed SMS by gateway, without
+        # reading the SMS already sent.
+        self.env.cr.execute(
+            """CREATE INDEX IF NOT EXISTS sms_sms_sms_center_health_idx
+               ON sms_sms (state, sms_center_gateway_id, create_date)
+               WHERE state IN ('outgoing', 'process', 'error')"""
+        )
 
     @api.model_create_multi
     def create(self, vals_list):

@@ -19,3 +19,4 @@ from . import test_citizen_sms
 from . import test_publication
 from . import test_publication_http
 from . import test_receive_rpc
+from . import test_health
