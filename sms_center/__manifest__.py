@@ -6,7 +6,6 @@
     "inbound routing to helpdesk tickets, answers by SMS, gateways",
     "version": "18.0.1.0.0",
     "category": "Services/Helpdesk",
-    "website": "https://github.com/regency/sms_center",
     "author": "Regency SMS Center contributors",
     "license": "AGPL-3",
     "application": True,
