@@ -48,12 +48,16 @@ QUERIES = {
           FROM sms_center_gateway
          WHERE active
          ORDER BY sequence, id""",
-    "outgoing_sms": """
-        SELECT state, sms_center_gateway_id, count(*), min(create_date)
+    "outgoing_queued": """
+        SELECT sms_center_gateway_id, count(*), min(create_date)
           FROM sms_sms
-         WHERE state IN ('outgoing', 'process', 'error')
+         WHERE state IN ('outgoing', 'process')
            AND NOT COALESCE(to_delete, FALSE)
-         GROUP BY state, sms_center_gateway_id""",
+         GROUP BY sms_center_gateway_id""",
+    "outgoing_failed": """
+        SELECT count(*)
+          FROM sms_sms
+         WHERE state = 'error' AND NOT COALESCE(to_delete, FALSE)""",
     "inbound_to_route": """
         SELECT count(*), min(received_at)
           FROM sms_center_message
@@ -118,18 +122,14 @@ class SmsCenterHealth(models.AbstractModel):
             return _seconds(now - moment) if moment else None
 
         # --- outgoing SMS (Odoo's queue, sms.sms) ---
-        queued = failed = 0
+        queued = 0
         oldest_queued = None
         queued_by_gateway = {}
-        for state, gateway_id, count, oldest in self._health_fetch(
-            "outgoing_sms", params
-        ):
-            if state == "error":
-                failed += count
-                continue
+        for gateway_id, count, oldest in self._health_fetch("outgoing_queued", params):
             queued += count
-            queued_by_gateway[gateway_id] = queued_by_gateway.get(gateway_id, 0) + count
+            queued_by_gateway[gateway_id] = count
             oldest_queued = min(filter(None, (oldest_queued, oldest)), default=None)
+        ((failed,),) = self._health_fetch("outgoing_failed", params)
 
         # --- gateways ---
         gateways = []

@@ -84,12 +84,18 @@ class SmsSms(models.Model):
             """CREATE INDEX IF NOT EXISTS sms_sms_sms_center_queue_idx
                ON sms_sms (id) WHERE state = 'outgoing'"""
         )
-        # Monitoring endpoint: queued and failed SMS by gateway, without
-        # reading the SMS already sent.
+        # Monitoring endpoint: the SMS waiting to be sent (by gateway, oldest
+        # first) and the failed ones still waiting for a resend or a cancel,
+        # without reading the SMS already handed over.
         self.env.cr.execute(
-            """CREATE INDEX IF NOT EXISTS sms_sms_sms_center_health_idx
-               ON sms_sms (state, sms_center_gateway_id, create_date)
-               WHERE state IN ('outgoing', 'process', 'error')"""
+            """CREATE INDEX IF NOT EXISTS sms_sms_sms_center_waiting_idx
+               ON sms_sms (sms_center_gateway_id, create_date)
+               WHERE state IN ('outgoing', 'process')"""
+        )
+        self.env.cr.execute(
+            """CREATE INDEX IF NOT EXISTS sms_sms_sms_center_failed_idx
+               ON sms_sms (create_date)
+               WHERE state = 'error' AND NOT COALESCE(to_delete, FALSE)"""
         )
 
     @api.model_create_multi
