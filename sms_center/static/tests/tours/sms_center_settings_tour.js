@@ -21,9 +21,11 @@ registry.category("web_tour.tours").add("sms_center_settings_tour", {
             run: "click",
         },
         {
+            // The "unsaved changes" mark is on the form renderer, not inside
+            // the block: wait until the save has gone through.
             content: "Saved: the page reloads without unsaved changes",
             trigger:
-                ".app_settings_block[data-key='sms_center']:not(:has(.o_dirty_warning))",
+                ".o_form_renderer:not(.o_form_dirty) .app_settings_block[data-key='sms_center']",
         },
     ],
 });
