@@ -18,3 +18,4 @@ from . import sms_center_modem_report
 from . import sms_center_gateway_gammu
 from . import sms_center_publication
 from . import sms_center_health
+from . import sms_center_gateway_outage

@@ -191,6 +191,9 @@ class SmsCenterGateway(models.Model):
         "many minutes.",
     )
     alert_sent_at = fields.Datetime(readonly=True)
+    outage_ids = fields.One2many(
+        "sms_center.gateway.outage", "gateway_id", string="Outages", readonly=True
+    )
     health_state = fields.Selection(
         [
             ("ok", "Working"),
@@ -512,7 +515,9 @@ class SmsCenterGateway(models.Model):
                     [self.id],
                     log_exceptions=False,  # an expected outcome, not an error
                 )
+                was_failing = self.failing_since
                 self.write(values)
+                self._log_outage(was_failing, values)
         except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY as exc:
             _logger.info(
                 "SMS gateway %s: health report skipped (%s)",
@@ -521,6 +526,29 @@ class SmsCenterGateway(models.Model):
             )
             return False
         return True
+
+    def _log_outage(self, was_failing, values):
+        """Open an outage when the gateway starts failing, close it at its
+        next success: the history behind the availability in reports."""
+        self.ensure_one()
+        if "failing_since" not in values:
+            return
+        # sudo: outages are logged by workers and webhooks, like the health.
+        Outage = self.env["sms_center.gateway.outage"].sudo()
+        if values["failing_since"] and not was_failing:
+            Outage.create(
+                {
+                    "gateway_id": self.id,
+                    "started_at": values["failing_since"],
+                    "first_error": values.get("last_error") or False,
+                }
+            )
+        elif was_failing and not values["failing_since"]:
+            Outage.search(
+                [("gateway_id", "=", self.id), ("ended_at", "=", False)]
+            ).write(
+                {"ended_at": values.get("last_success_at") or fields.Datetime.now()}
+            )
 
     @api.model
     def _cron_check_health(self):

@@ -1,5 +1,7 @@
 from odoo import api, fields, models
 
+from ..lib import gsm
+
 # sms.sms states (Odoo's queue) -> the three states officers see (R7).
 SMS_TO_CENTER_STATE = {
     "outgoing": "pending",
@@ -47,6 +49,22 @@ class SmsCenterSmsStatusMixin(models.AbstractModel):
         readonly=True,
         index="btree_not_null",
         help="Message id given by the gateway; matches late delivery reports.",
+    )
+    # Kept for the outgoing SMS analysis: sms.sms rows, which hold the
+    # gateway and the text, are deleted once the SMS is settled.
+    sms_gateway_id = fields.Many2one(
+        "sms_center.gateway",
+        string="Sent through",
+        copy=False,
+        readonly=True,
+        ondelete="set null",
+        help="Gateway that took the SMS (or refused it).",
+    )
+    sms_parts = fields.Integer(
+        string="SMS parts sent",
+        copy=False,
+        readonly=True,
+        help="Parts of the SMS as sent: the operator's billing unit.",
     )
 
     @api.model
@@ -138,5 +156,7 @@ class SmsCenterSmsStatusMixin(models.AbstractModel):
                 sms_uuid=sms.uuid,
                 sms_delivered=False,
                 sms_gateway_ref=False,
+                sms_gateway_id=sms.sms_center_gateway_id.id,
+                sms_parts=gsm.measure(sms.body).parts,
             )
         )

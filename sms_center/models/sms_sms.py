@@ -417,13 +417,14 @@ class SmsSms(models.Model):
                 failure_type=values.get("failure_type") or False,
                 failure_reason=tracker_reason if values["state"] == "error" else False,
             )
-        accepted = self.filtered(lambda s: s.state == "pending")
-        if accepted:
-            Mixin = self.env["sms_center.sms.status.mixin"]
-            for sms in accepted:
-                Mixin._sms_status_apply(
-                    [sms.uuid], {"sms_gateway_ref": sms.sms_center_gateway_ref}
-                )
+        Mixin = self.env["sms_center.sms.status.mixin"]
+        # The gateway that took (or refused) each SMS, for the outgoing
+        # analysis: the sms.sms row holding it is cleaned up later.
+        Mixin._sms_status_apply(self.mapped("uuid"), {"sms_gateway_id": gateway.id})
+        for sms in self.filtered(lambda s: s.state == "pending"):
+            Mixin._sms_status_apply(
+                [sms.uuid], {"sms_gateway_ref": sms.sms_center_gateway_ref}
+            )
         if last_error and not accepted_any:
             gateway._note_error(last_error)
         elif accepted_any:
