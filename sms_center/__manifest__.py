@@ -49,6 +49,12 @@
         "views/website_publication_templates.xml",
         "views/helpdesk_ticket_publication_views.xml",
         "data/sms_center_monitoring_data.xml",
+        "report/sms_center_report.xml",
+        "report/sms_center_report_templates.xml",
+        "views/sms_center_analysis_views.xml",
+        "views/sms_center_report_views.xml",
+        "views/sms_center_reporting_menus.xml",
+        "data/sms_center_report_data.xml",
     ],
     "demo": ["demo/sms_center_demo.xml"],
     "assets": {

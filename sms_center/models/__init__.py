@@ -19,3 +19,6 @@ from . import sms_center_gateway_gammu
 from . import sms_center_publication
 from . import sms_center_health
 from . import sms_center_gateway_outage
+from . import sms_center_inbound_analysis
+from . import sms_center_outgoing_analysis
+from . import sms_center_report

@@ -1,0 +1,224 @@
+from odoo import api, fields, models, tools
+from odoo.tools import SQL
+
+# Outcome of the answer deadline (R9) as the analysis shows it, live.
+DEADLINE_OUTCOMES = [
+    ("in_time", "Answered in time"),
+    ("late", "Answered late"),
+    ("overdue", "Open and overdue"),
+    ("open", "Open in time"),
+    ("closed", "Closed unanswered"),
+]
+# Moderation states that take an SMS out of the questions to answer.
+NOT_SUBSTANTIVE = ("spam", "not_substantive")
+
+# The regency's time zone for SQL (setting sms_center.timezone), checked the
+# way tools/deadline.py checks it: an unknown name falls back to Jakarta.
+REGENCY_TZ_FUNCTION = """
+CREATE OR REPLACE FUNCTION sms_center_regency_tz() RETURNS text
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    tz text;
+BEGIN
+    SELECT value INTO tz FROM ir_config_parameter
+     WHERE key = 'sms_center.timezone';
+    IF tz IS NULL OR tz = '' THEN
+        RETURN 'Asia/Jakarta';
+    END IF;
+    PERFORM now() AT TIME ZONE tz;
+    RETURN tz;
+EXCEPTION WHEN invalid_parameter_value THEN
+    RETURN 'Asia/Jakarta';
+END $$;
+"""
+
+
+def local_date_sql(column):
+    """SQL of the regency-local date of a UTC naive ``column``. The time zone
+    is read once per query (an InitPlan), not once per row."""
+    return (
+        f"(timezone((SELECT sms_center_regency_tz()), timezone('UTC', {column})))::date"
+    )
+
+
+class SmsCenterInboundAnalysis(models.Model):
+    """One row per inbound SMS for the secretariat's pivot and graph views
+    (R13). An SQL view, like Odoo's own ``*.report`` models.
+
+    Questions are the SMS that opened a ticket and were not marked spam or
+    not substantive: the answer measures (answered, in time, overdue,
+    first-answer times) count questions only, once per ticket, so that
+    follow-up SMS appended to a ticket never count it twice.
+    """
+
+    _name = "sms_center.inbound.analysis"
+    _description = "Inbound SMS Analysis"
+    _auto = False
+    _order = "received_at desc, id desc"
+    _rec_name = "message_id"
+
+    message_id = fields.Many2one("sms_center.message", string="SMS", readonly=True)
+    ticket_id = fields.Many2one("helpdesk.ticket", string="Ticket", readonly=True)
+    received_at = fields.Datetime(string="Received at", readonly=True)
+    received_date = fields.Date(
+        string="Received on",
+        readonly=True,
+        help="Day of reception in the regency's time zone.",
+    )
+    team_id = fields.Many2one("helpdesk.ticket.team", string="Unit", readonly=True)
+    keyword_id = fields.Many2one("sms_center.keyword", string="Keyword", readonly=True)
+    category_id = fields.Many2one(
+        "helpdesk.ticket.category", string="Category", readonly=True
+    )
+    user_id = fields.Many2one("res.users", string="Officer", readonly=True)
+    gateway_id = fields.Many2one("sms_center.gateway", string="Gateway", readonly=True)
+    state = fields.Selection(
+        selection="_selection_state", string="Routing", readonly=True
+    )
+    moderation_state = fields.Selection(
+        selection="_selection_moderation_state", string="Moderation", readonly=True
+    )
+    is_question = fields.Boolean(
+        string="Question to answer",
+        readonly=True,
+        help="The SMS opened a ticket and was not marked spam or not substantive.",
+    )
+    is_answered = fields.Boolean(string="Answered", readonly=True)
+    is_escalated = fields.Boolean(string="Escalated", readonly=True)
+    deadline_outcome = fields.Selection(
+        DEADLINE_OUTCOMES, string="Deadline outcome", readonly=True
+    )
+    # --- measures ---
+    sms_count = fields.Integer(string="SMS received", readonly=True)
+    question_count = fields.Integer(string="Questions", readonly=True)
+    answered_count = fields.Integer(string="Questions answered", readonly=True)
+    in_time_count = fields.Integer(string="Answered in time", readonly=True)
+    late_count = fields.Integer(string="Answered late", readonly=True)
+    overdue_count = fields.Integer(string="Open and overdue", readonly=True)
+    in_time_rate = fields.Float(
+        string="Answered in time (%)",
+        readonly=True,
+        aggregator="avg",
+        help="Share of the questions whose deadline outcome is known (answered, "
+        "overdue or closed) that were answered in time.",
+    )
+    response_minutes = fields.Float(
+        string="First answer (minutes)",
+        readonly=True,
+        aggregator="avg",
+        help="Clock minutes from reception to the first answer; average.",
+    )
+    response_minutes_median = fields.Float(
+        string="First answer, median (minutes)",
+        readonly=True,
+        aggregator="median",
+    )
+    response_working_minutes = fields.Float(
+        string="First answer (working minutes)",
+        readonly=True,
+        aggregator="avg",
+        help="Working minutes of the deadline calendar; only for questions whose "
+        "deadline counted office working hours.",
+    )
+    response_working_minutes_median = fields.Float(
+        string="First answer, median (working minutes)",
+        readonly=True,
+        aggregator="median",
+    )
+
+    @api.model
+    def _selection_state(self):
+        return (
+            self.env["sms_center.message"]
+            ._fields["state"]
+            ._description_selection(self.env)
+        )
+
+    @api.model
+    def _selection_moderation_state(self):
+        return (
+            self.env["sms_center.message"]
+            ._fields["moderation_state"]
+            ._description_selection(self.env)
+        )
+
+    def _read_group_select(self, aggregate_spec, query):
+        """Adds the ``median`` aggregate (not among Odoo's) for the pivot."""
+        fname, __, func = models.parse_read_group_spec(aggregate_spec)
+        if func != "median":
+            return super()._read_group_select(aggregate_spec, query)
+        if fname not in self._fields or self._fields[fname].type not in (
+            "integer",
+            "float",
+        ):
+            raise ValueError(f"Invalid median aggregate {aggregate_spec!r}")
+        expr = self._field_to_sql(self._table, fname, query)
+        return SQL("percentile_cont(0.5) WITHIN GROUP (ORDER BY %s)", expr)
+
+    def init(self):
+        cr = self.env.cr
+        cr.execute(SQL(REGENCY_TZ_FUNCTION))
+        tools.drop_view_if_exists(cr, self._table)
+        cr.execute(
+            SQL("CREATE VIEW %s AS (%s)", SQL.identifier(self._table), self._query())
+        )
+
+    @api.model
+    def _query(self):
+        question = (
+            "(m.state = 'routed' AND t.id IS NOT NULL"
+            " AND m.moderation_state NOT IN ('spam', 'not_substantive'))"
+        )
+        answered = f"({question} AND t.sms_answered)"
+        outcome = """CASE
+              WHEN t.id IS NULL THEN NULL
+              WHEN t.sms_answered AND t.sms_answered_in_time THEN 'in_time'
+              WHEN t.sms_answered THEN 'late'
+              WHEN NOT t.sms_awaiting_answer THEN 'closed'
+              WHEN t.sms_deadline <= (now() AT TIME ZONE 'UTC') THEN 'overdue'
+              ELSE 'open'
+            END"""
+        calendar = "t.sms_deadline_calendar_id IS NOT NULL"
+        return SQL(
+            f"""SELECT m.id AS id,
+                   m.id AS message_id,
+                   m.ticket_id AS ticket_id,
+                   m.received_at AS received_at,
+                   {local_date_sql("m.received_at")} AS received_date,
+                   COALESCE(t.team_id, k.team_id) AS team_id,
+                   m.keyword_id AS keyword_id,
+                   t.category_id AS category_id,
+                   t.user_id AS user_id,
+                   m.gateway_id AS gateway_id,
+                   m.state AS state,
+                   m.moderation_state AS moderation_state,
+                   {question} AS is_question,
+                   COALESCE(t.sms_answered, FALSE) AS is_answered,
+                   (t.sms_escalated_at IS NOT NULL) AS is_escalated,
+                   {outcome} AS deadline_outcome,
+                   1 AS sms_count,
+                   CASE WHEN {question} THEN 1 ELSE 0 END AS question_count,
+                   CASE WHEN {answered} THEN 1 ELSE 0 END AS answered_count,
+                   CASE WHEN {answered} AND t.sms_answered_in_time
+                        THEN 1 ELSE 0 END AS in_time_count,
+                   CASE WHEN {answered} AND NOT t.sms_answered_in_time
+                        THEN 1 ELSE 0 END AS late_count,
+                   CASE WHEN {question} AND {outcome} = 'overdue'
+                        THEN 1 ELSE 0 END AS overdue_count,
+                   CASE WHEN NOT {question} OR {outcome} = 'open' THEN NULL
+                        WHEN {outcome} = 'in_time' THEN 100.0
+                        ELSE 0.0 END AS in_time_rate,
+                   CASE WHEN {answered} THEN t.sms_response_minutes
+                        END AS response_minutes,
+                   CASE WHEN {answered} THEN t.sms_response_minutes
+                        END AS response_minutes_median,
+                   CASE WHEN {answered} AND {calendar}
+                        THEN t.sms_response_working_minutes
+                        END AS response_working_minutes,
+                   CASE WHEN {answered} AND {calendar}
+                        THEN t.sms_response_working_minutes
+                        END AS response_working_minutes_median
+              FROM sms_center_message m
+              LEFT JOIN helpdesk_ticket t ON t.id = m.ticket_id
+              LEFT JOIN sms_center_keyword k ON k.id = m.keyword_id"""
+        )
