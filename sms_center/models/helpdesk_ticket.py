@@ -14,6 +14,7 @@ from ..tools.deadline import (
     DUE_SOON,
     plan_working_hours,
     regency_tz,
+    to_local,
     working_minutes,
 )
 
@@ -151,6 +152,30 @@ class HelpdeskTicket(models.Model):
         compute="_compute_sms_compliance",
         store=True,
         help="Overdue: escalated after passing the deadline unanswered.",
+    )
+    # --- reporting (R13): the SMS that opened the ticket, its local day and
+    # moderation, on the ticket itself so that the Inbound SMS analysis
+    # reads one table per row instead of joining two large ones ---
+    sms_message_id = fields.Many2one(
+        "sms_center.message",
+        string="Opening SMS",
+        compute="_compute_sms_message_id",
+        store=True,
+        index="btree_not_null",
+    )
+    sms_received_date = fields.Date(
+        string="Received on",
+        compute="_compute_sms_received_date",
+        store=True,
+        index=True,
+        help="Day of reception in the regency's time zone.",
+    )
+    sms_not_substantive = fields.Boolean(
+        string="Spam or not substantive",
+        compute="_compute_sms_not_substantive",
+        store=True,
+        help="The secretariat marked the SMS that opened the ticket as spam or not "
+        "substantive: it is not counted among the questions to answer.",
     )
     # Live state for the inbox, relative to now: never stored.
     sms_deadline_state = fields.Selection(
@@ -349,6 +374,30 @@ class HelpdeskTicket(models.Model):
         )
         for ticket in self:
             ticket.sms_answer_count = counts.get(ticket, 0)
+
+    @api.depends("sms_message_ids.state")
+    def _compute_sms_message_id(self):
+        for ticket in self:
+            routed = ticket.sms_message_ids.filtered(lambda m: m.state == "routed")
+            ticket.sms_message_id = routed.sorted("id")[:1]
+
+    @api.depends("sms_received_at")
+    def _compute_sms_received_date(self):
+        tz = regency_tz(self.env)
+        for ticket in self:
+            ticket.sms_received_date = (
+                to_local(ticket.sms_received_at, tz).date()
+                if ticket.sms_received_at
+                else False
+            )
+
+    @api.depends("sms_message_id.moderation_state")
+    def _compute_sms_not_substantive(self):
+        for ticket in self:
+            ticket.sms_not_substantive = ticket.sms_message_id.moderation_state in (
+                "spam",
+                "not_substantive",
+            )
 
     @api.depends("sms_message_ids.moderation_state")
     def _compute_sms_publication_excluded(self):

@@ -9,36 +9,6 @@ DEADLINE_OUTCOMES = [
     ("open", "Open in time"),
     ("closed", "Closed unanswered"),
 ]
-# Moderation states that take an SMS out of the questions to answer.
-NOT_SUBSTANTIVE = ("spam", "not_substantive")
-
-# The regency's time zone for SQL (setting sms_center.timezone), checked the
-# way tools/deadline.py checks it: an unknown name falls back to Jakarta.
-REGENCY_TZ_FUNCTION = """
-CREATE OR REPLACE FUNCTION sms_center_regency_tz() RETURNS text
-LANGUAGE plpgsql STABLE AS $$
-DECLARE
-    tz text;
-BEGIN
-    SELECT value INTO tz FROM ir_config_parameter
-     WHERE key = 'sms_center.timezone';
-    IF tz IS NULL OR tz = '' THEN
-        RETURN 'Asia/Jakarta';
-    END IF;
-    PERFORM now() AT TIME ZONE tz;
-    RETURN tz;
-EXCEPTION WHEN invalid_parameter_value THEN
-    RETURN 'Asia/Jakarta';
-END $$;
-"""
-
-
-def local_date_sql(column):
-    """SQL of the regency-local date of a UTC naive ``column``. The time zone
-    is read once per query (an InitPlan), not once per row."""
-    return (
-        f"(timezone((SELECT sms_center_regency_tz()), timezone('UTC', {column})))::date"
-    )
 
 
 class SmsCenterInboundAnalysis(models.Model):
@@ -157,7 +127,6 @@ class SmsCenterInboundAnalysis(models.Model):
 
     def init(self):
         cr = self.env.cr
-        cr.execute(SQL(REGENCY_TZ_FUNCTION))
         tools.drop_view_if_exists(cr, self._table)
         cr.execute(
             SQL("CREATE VIEW %s AS (%s)", SQL.identifier(self._table), self._query())
@@ -165,11 +134,12 @@ class SmsCenterInboundAnalysis(models.Model):
 
     @api.model
     def _query(self):
-        question = (
-            "(m.state = 'routed' AND t.id IS NOT NULL"
-            " AND m.moderation_state NOT IN ('spam', 'not_substantive'))"
-        )
-        answered = f"({question} AND t.sms_answered)"
+        """Two branches, each read through its own indexes: the SMS that
+        opened a ticket, from the ticket (its local date, unit and answer
+        facts are on the ticket: no join of two million-row tables), and
+        every other SMS (follow-ups, unknown keyword, cannot be answered),
+        from the message. Columns of the opening SMS itself are read by
+        primary key, only when a query uses them."""
         outcome = """CASE
               WHEN t.id IS NULL THEN NULL
               WHEN t.sms_answered AND t.sms_answered_in_time THEN 'in_time'
@@ -178,24 +148,33 @@ class SmsCenterInboundAnalysis(models.Model):
               WHEN t.sms_deadline <= (now() AT TIME ZONE 'UTC') THEN 'overdue'
               ELSE 'open'
             END"""
+        question = "NOT t.sms_not_substantive"
+        answered = f"({question} AND t.sms_answered)"
         calendar = "t.sms_deadline_calendar_id IS NOT NULL"
+
+        def opening(column):
+            return (
+                f"(SELECT o.{column} FROM sms_center_message o"
+                " WHERE o.id = t.sms_message_id)"
+            )
+
         return SQL(
-            f"""SELECT m.id AS id,
-                   m.id AS message_id,
-                   m.ticket_id AS ticket_id,
-                   m.received_at AS received_at,
-                   {local_date_sql("m.received_at")} AS received_date,
-                   COALESCE(t.team_id, k.team_id) AS team_id,
-                   m.keyword_id AS keyword_id,
+            f"""SELECT t.sms_message_id AS id,
+                   t.sms_message_id AS message_id,
+                   t.id AS ticket_id,
+                   t.sms_received_at AS received_at,
+                   t.sms_received_date AS received_date,
+                   t.team_id AS team_id,
+                   t.sms_keyword_id AS keyword_id,
                    t.category_id AS category_id,
                    t.user_id AS user_id,
-                   m.gateway_id AS gateway_id,
-                   m.state AS state,
-                   m.moderation_state AS moderation_state,
+                   {opening("gateway_id")} AS gateway_id,
+                   'routed'::varchar AS state,
+                   {opening("moderation_state")} AS moderation_state,
                    {question} AS is_question,
-                   COALESCE(t.sms_answered, FALSE) AS is_answered,
+                   t.sms_answered AS is_answered,
                    (t.sms_escalated_at IS NOT NULL) AS is_escalated,
-                   {outcome} AS deadline_outcome,
+                   {outcome}::varchar AS deadline_outcome,
                    1 AS sms_count,
                    CASE WHEN {question} THEN 1 ELSE 0 END AS question_count,
                    CASE WHEN {answered} THEN 1 ELSE 0 END AS answered_count,
@@ -207,7 +186,7 @@ class SmsCenterInboundAnalysis(models.Model):
                         THEN 1 ELSE 0 END AS overdue_count,
                    CASE WHEN NOT {question} OR {outcome} = 'open' THEN NULL
                         WHEN {outcome} = 'in_time' THEN 100.0
-                        ELSE 0.0 END AS in_time_rate,
+                        ELSE 0.0 END::double precision AS in_time_rate,
                    CASE WHEN {answered} THEN t.sms_response_minutes
                         END AS response_minutes,
                    CASE WHEN {answered} THEN t.sms_response_minutes
@@ -218,7 +197,42 @@ class SmsCenterInboundAnalysis(models.Model):
                    CASE WHEN {answered} AND {calendar}
                         THEN t.sms_response_working_minutes
                         END AS response_working_minutes_median
+              FROM helpdesk_ticket t
+             WHERE t.sms_message_id IS NOT NULL
+            UNION ALL
+            SELECT m.id,
+                   m.id,
+                   m.ticket_id,
+                   m.received_at,
+                   m.received_date,
+                   COALESCE(t.team_id, k.team_id),
+                   m.keyword_id,
+                   t.category_id,
+                   t.user_id,
+                   m.gateway_id,
+                   m.state,
+                   m.moderation_state,
+                   FALSE,
+                   COALESCE(t.sms_answered, FALSE),
+                   (t.sms_escalated_at IS NOT NULL),
+                   {outcome}::varchar,
+                   1,
+                   0,
+                   0,
+                   0,
+                   0,
+                   0,
+                   NULL::double precision,
+                   NULL::integer,
+                   NULL::integer,
+                   NULL::integer,
+                   NULL::integer
               FROM sms_center_message m
-              LEFT JOIN helpdesk_ticket t ON t.id = m.ticket_id
-              LEFT JOIN sms_center_keyword k ON k.id = m.keyword_id"""
+              -- OFFSET 0: one primary-key lookup per follow-up SMS, never a
+              -- scan of every ticket.
+              LEFT JOIN LATERAL (
+                   SELECT * FROM helpdesk_ticket tt WHERE tt.id = m.ticket_id OFFSET 0
+              ) t ON TRUE
+              LEFT JOIN sms_center_keyword k ON k.id = m.keyword_id
+             WHERE m.state != 'routed' OR m.ticket_id IS NULL"""
         )

@@ -10,7 +10,7 @@ from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import plaintext2html
 
 from ..lib import citizen_text, gsm, keyword_parser, phone, ticket_reference
-from ..tools.deadline import regency_tz
+from ..tools.deadline import regency_tz, to_local
 
 _logger = logging.getLogger(__name__)
 
@@ -66,6 +66,13 @@ class SmsCenterMessage(models.Model):
         readonly=True, help="The center's number the SMS was sent to, if known."
     )
     received_at = fields.Datetime(required=True, readonly=True, index=True)
+    received_date = fields.Date(
+        string="Received on",
+        compute="_compute_received_date",
+        store=True,
+        index=True,
+        help="Day of reception in the regency's time zone (reports count by it).",
+    )
     gateway_id = fields.Many2one(
         "sms_center.gateway", readonly=True, ondelete="restrict", index="btree_not_null"
     )
@@ -187,6 +194,16 @@ class SmsCenterMessage(models.Model):
                  BEFORE UPDATE ON sms_center_message
                  FOR EACH ROW EXECUTE FUNCTION sms_center_message_immutable();"""
         )
+
+    @api.depends("received_at")
+    def _compute_received_date(self):
+        tz = regency_tz(self.env)
+        for message in self:
+            message.received_date = (
+                to_local(message.received_at, tz).date()
+                if message.received_at
+                else False
+            )
 
     @api.depends("keyword_text", "sender_masked", "received_at")
     def _compute_display_name(self):

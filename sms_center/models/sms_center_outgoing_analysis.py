@@ -1,8 +1,6 @@
 from odoo import api, fields, models, tools
 from odoo.tools import SQL
 
-from .sms_center_inbound_analysis import REGENCY_TZ_FUNCTION, local_date_sql
-
 # Status of an outgoing SMS as the analysis shows it: the officers' three
 # states (R7), with "sent" split by whether the gateway confirmed delivery.
 OUTGOING_STATUS = [
@@ -75,13 +73,15 @@ class SmsCenterOutgoingAnalysis(models.Model):
 
     @api.model
     def _selection_kind(self):
-        auto_kinds = self.env["sms_center.message"]._fields[
-            "auto_reply_kind"
-        ]._description_selection(self.env)
+        auto_kinds = (
+            self.env["sms_center.message"]
+            ._fields["auto_reply_kind"]
+            ._description_selection(self.env)
+        )
         reminder_kinds = dict(
-            self.env["sms_center.reminder"]._fields["kind"]._description_selection(
-                self.env
-            )
+            self.env["sms_center.reminder"]
+            ._fields["kind"]
+            ._description_selection(self.env)
         )
         return (
             [("answer", self.env._("Answer"))]
@@ -91,7 +91,6 @@ class SmsCenterOutgoingAnalysis(models.Model):
 
     def init(self):
         cr = self.env.cr
-        cr.execute(SQL(REGENCY_TZ_FUNCTION))
         tools.drop_view_if_exists(cr, self._table)
         cr.execute(
             SQL("CREATE VIEW %s AS (%s)", SQL.identifier(self._table), self._query())
@@ -115,8 +114,8 @@ class SmsCenterOutgoingAnalysis(models.Model):
         return SQL(
             f"""SELECT 4 * r.id + 1 AS id,
                    'answer' AS kind,
-                   r.create_date AS sent_at,
-                   {local_date_sql("r.create_date")} AS sent_date,
+                   COALESCE(r.sms_queued_at, r.create_date) AS sent_at,
+                   r.sms_queued_date AS sent_date,
                    COALESCE(t.team_id, k.team_id) AS team_id,
                    r.keyword_id AS keyword_id,
                    r.sms_gateway_id AS gateway_id,
@@ -131,8 +130,8 @@ class SmsCenterOutgoingAnalysis(models.Model):
             UNION ALL
             SELECT 4 * m.id + 2,
                    COALESCE(m.auto_reply_kind, 'unknown_keyword'),
-                   m.auto_reply_at,
-                   {local_date_sql("m.auto_reply_at")},
+                   COALESCE(m.sms_queued_at, m.auto_reply_at),
+                   m.sms_queued_date,
                    COALESCE(t.team_id, k.team_id),
                    m.keyword_id,
                    m.sms_gateway_id,
@@ -147,8 +146,8 @@ class SmsCenterOutgoingAnalysis(models.Model):
             UNION ALL
             SELECT 4 * n.id + 3,
                    CASE n.kind {reminder_kind} END,
-                   n.create_date,
-                   {local_date_sql("n.create_date")},
+                   COALESCE(n.sms_queued_at, n.create_date),
+                   n.sms_queued_date,
                    o.team_id,
                    NULL::integer,
                    n.sms_gateway_id,

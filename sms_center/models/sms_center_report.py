@@ -22,7 +22,8 @@ from dateutil.relativedelta import relativedelta
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
-from odoo.tools.misc import formatLang, format_date
+from odoo.tools import SQL
+from odoo.tools.misc import format_date, formatLang
 
 from ..tools.deadline import regency_tz, to_local, to_utc_naive
 from .sms_center_reminder import parse_hhmm
@@ -155,7 +156,9 @@ class SmsCenterReport(models.Model):
         "and the Regional Secretary. Default: the recipients of the settings.",
     )
     generated_at = fields.Datetime(string="Generated at", readonly=True, copy=False)
-    sent_at = fields.Datetime(string="Sent at", readonly=True, copy=False, tracking=True)
+    sent_at = fields.Datetime(
+        string="Sent at", readonly=True, copy=False, tracking=True
+    )
     scheduled_at = fields.Datetime(
         string="Handled by the schedule",
         readonly=True,
@@ -180,6 +183,38 @@ class SmsCenterReport(models.Model):
             "There is already a report for this period: open it instead.",
         ),
     ]
+
+    def init(self):
+        # A sent report cannot change nor disappear, even through SQL: it is
+        # the record of what the Regent received.
+        self.env.cr.execute(
+            SQL(
+                """CREATE OR REPLACE FUNCTION sms_center_report_frozen()
+               RETURNS trigger LANGUAGE plpgsql AS $$
+               BEGIN
+                 IF OLD.state = 'sent' AND (
+                      TG_OP = 'DELETE'
+                      OR NEW.state IS DISTINCT FROM OLD.state
+                      OR NEW.snapshot IS DISTINCT FROM OLD.snapshot
+                      OR NEW.period_type IS DISTINCT FROM OLD.period_type
+                      OR NEW.date_from IS DISTINCT FROM OLD.date_from
+                      OR NEW.sent_at IS DISTINCT FROM OLD.sent_at)
+                 THEN
+                   RAISE EXCEPTION 'sms_center: a sent report cannot be altered'
+                     USING ERRCODE = 'integrity_constraint_violation';
+                 END IF;
+                 IF TG_OP = 'DELETE' THEN
+                   RETURN OLD;
+                 END IF;
+                 RETURN NEW;
+               END $$;
+               DROP TRIGGER IF EXISTS sms_center_report_frozen
+                 ON sms_center_report;
+               CREATE TRIGGER sms_center_report_frozen
+                 BEFORE UPDATE OR DELETE ON sms_center_report
+                 FOR EACH ROW EXECUTE FUNCTION sms_center_report_frozen();"""
+            )
+        )
 
     # ------------------------------------------------------------------
     # Defaults and computes
@@ -259,6 +294,23 @@ class SmsCenterReport(models.Model):
     # ------------------------------------------------------------------
     # Integrity: a sent report never changes
     # ------------------------------------------------------------------
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            period_type = vals.get("period_type") or "month"
+            date_from = fields.Date.to_date(vals.get("date_from"))
+            if date_from and self.search_count(
+                [("period_type", "=", period_type), ("date_from", "=", date_from)],
+                limit=1,
+            ):
+                raise ValidationError(
+                    self.env._(
+                        "There is already a report for this period: open it "
+                        "instead (Reporting > Reports to the Regent)."
+                    )
+                )
+        return super().create(vals_list)
 
     def write(self, vals):
         # The chatter may still set its main attachment on a sent report.
@@ -791,7 +843,10 @@ class SmsCenterReport(models.Model):
     def _print_lang(self):
         """The PDF is Indonesian, or English for users working in English."""
         lang = self.env.context.get("lang") or self.env.user.lang or ""
-        return "en_US" if lang.startswith("en") else self._default_lang()
+        installed = dict(self.env["res.lang"].get_installed())
+        if lang.startswith("en") and "en_US" in installed:
+            return "en_US"
+        return self._default_lang()
 
     def _label(self, names):
         """Name in the current language from a ``{lang: name}`` dict."""

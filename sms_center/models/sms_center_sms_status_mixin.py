@@ -1,6 +1,7 @@
 from odoo import api, fields, models
 
 from ..lib import gsm
+from ..tools.deadline import regency_tz, to_local
 
 # sms.sms states (Odoo's queue) -> the three states officers see (R7).
 SMS_TO_CENTER_STATE = {
@@ -60,12 +61,34 @@ class SmsCenterSmsStatusMixin(models.AbstractModel):
         ondelete="set null",
         help="Gateway that took the SMS (or refused it).",
     )
+    sms_queued_at = fields.Datetime(
+        string="Queued at",
+        copy=False,
+        readonly=True,
+        help="When the SMS (or its latest resending) was queued.",
+    )
+    sms_queued_date = fields.Date(
+        string="Queued on",
+        compute="_compute_sms_queued_date",
+        store=True,
+        index="btree_not_null",
+        help="Day the SMS was queued, in the regency's time zone (reports count "
+        "by it).",
+    )
     sms_parts = fields.Integer(
         string="SMS parts sent",
         copy=False,
         readonly=True,
         help="Parts of the SMS as sent: the operator's billing unit.",
     )
+
+    @api.depends("sms_queued_at", "sms_uuid")
+    def _compute_sms_queued_date(self):
+        tz = regency_tz(self.env)
+        for record in self:
+            # SMS queued before the queue time was kept: their creation.
+            moment = record.sms_queued_at or (record.sms_uuid and record.create_date)
+            record.sms_queued_date = to_local(moment, tz).date() if moment else False
 
     @api.model
     def _sms_status_models(self):
@@ -158,5 +181,6 @@ class SmsCenterSmsStatusMixin(models.AbstractModel):
                 sms_gateway_ref=False,
                 sms_gateway_id=sms.sms_center_gateway_id.id,
                 sms_parts=gsm.measure(sms.body).parts,
+                sms_queued_at=fields.Datetime.now(),
             )
         )

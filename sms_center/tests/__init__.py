@@ -20,3 +20,4 @@ from . import test_publication
 from . import test_publication_http
 from . import test_receive_rpc
 from . import test_health
+from . import test_reporting
