@@ -295,9 +295,9 @@ def delete_bench_rows(cr):
     cr.execute("SET LOCAL session_replication_role = replica")
     cr.execute(
         "DELETE FROM sms_center_message WHERE ticket_id IN "
-        "(SELECT id FROM helpdesk_ticket WHERE number LIKE 'BR%%') "
-        "OR text LIKE 'HALO bench %%' OR text LIKE 'BENCH%% bench message %%'"
+        "(SELECT id FROM helpdesk_ticket WHERE number LIKE 'BR%%')"
     )
+    cr.execute("DELETE FROM sms_center_message WHERE body LIKE 'bench message %%'")
     cr.execute("DELETE FROM helpdesk_ticket WHERE number LIKE 'BR%%'")
     cr.execute("SET LOCAL session_replication_role = DEFAULT")
 

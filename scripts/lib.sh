@@ -14,8 +14,9 @@ SMS_PY=${SMS_CENTER_PYTHON:-python3}
 SMS_MODULE=sms_center
 # Debian packages the tests need: the database, the Kannel SMS gateway
 # (bearerbox/smsbox) and its fake SMS centre (fakesmsc, in kannel-extras),
-# and headless Chromium for Odoo's HttpCase/tour tests.
-SMS_DEBIAN_PACKAGES=(postgresql kannel kannel-extras chromium)
+# headless Chromium for Odoo's HttpCase/tour tests, wkhtmltopdf for Odoo's
+# PDF reports and poppler-utils (pdftotext) to read them back in the tests.
+SMS_DEBIAN_PACKAGES=(postgresql kannel kannel-extras chromium wkhtmltopdf poppler-utils)
 
 sms_log() { printf '==> %s\n' "$*"; }
 sms_warn() { printf '!!  %s\n' "$*" >&2; }

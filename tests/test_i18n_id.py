@@ -299,6 +299,7 @@ LABEL_OCCURRENCES = re.compile(
 PROPER_WORDS = frozenset(
     {
         "Anda",  # the polite "you" is always capitalised
+        "Bupati",  # the Regent: the office of one person, written as a name
         "Center",  # SMS Center, the service's name
         "Gammu",
         "Jasmin",

@@ -1,4 +1,4 @@
-from odoo import api, models
+from odoo import api, fields, models
 
 
 class ResConfigSettings(models.TransientModel):
@@ -11,6 +11,12 @@ class ResConfigSettings(models.TransientModel):
 
     _name = "res.config.settings"
     _inherit = ["res.config.settings", "sms_center.settings.mixin"]
+
+    # A relation table of our own: another addon's res.config.settings ->
+    # res.partner field would otherwise take the same default name.
+    sms_center_report_partner_ids = fields.Many2many(
+        relation="res_config_settings_sms_center_report_partner_rel"
+    )
 
     @api.model
     def get_values(self):

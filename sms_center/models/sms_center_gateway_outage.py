@@ -29,7 +29,7 @@ class SmsCenterGatewayOutage(models.Model):
     duration_minutes = fields.Integer(
         string="Duration (minutes)", compute="_compute_duration_minutes"
     )
-    first_error = fields.Char(readonly=True)
+    first_error = fields.Char(string="First error", readonly=True)
 
     @api.depends("started_at", "ended_at")
     def _compute_duration_minutes(self):

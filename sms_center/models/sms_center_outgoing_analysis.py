@@ -61,7 +61,7 @@ class SmsCenterOutgoingAnalysis(models.Model):
         help="The officer who received the notification (notifications only).",
     )
     status = fields.Selection(OUTGOING_STATUS, readonly=True)
-    failure_reason = fields.Char(readonly=True)
+    failure_reason = fields.Char(string="Failure reason", readonly=True)
     sms_count = fields.Integer(string="SMS", readonly=True)
     parts = fields.Integer(
         string="SMS parts",

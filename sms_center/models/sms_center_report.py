@@ -34,7 +34,6 @@ PERIOD_TYPES = [("month", "Month"), ("quarter", "Quarter"), ("year", "Year")]
 PERIOD_MONTHS = {"month": 1, "quarter": 3, "year": 12}
 SNAPSHOT_VERSION = 1
 LONGEST_OPEN_LIMIT = 10
-DEFAULT_REPORT_DAY = 1
 DEFAULT_REPORT_TIME = "07:00"
 # Totals compared with the previous period in the report (trend).
 TREND_KEYS = (
@@ -241,6 +240,7 @@ class SmsCenterReport(models.Model):
             )
 
     @api.depends("period_type", "date_from")
+    @api.depends_context("lang")
     def _compute_name(self):
         for report in self:
             report.name = report._period_label()
@@ -351,32 +351,20 @@ class SmsCenterReport(models.Model):
 
     @api.model
     def _settings(self):
-        """The scheduled report's settings, read from system parameters."""
-        # sudo: system parameters are readable by the system only.
-        ICP = self.env["ir.config_parameter"].sudo()
-        period_type = ICP.get_param("sms_center.report_period") or "month"
-        if period_type not in PERIOD_MONTHS:
-            period_type = "month"
-        try:
-            day = int(ICP.get_param("sms_center.report_day") or DEFAULT_REPORT_DAY)
-        except ValueError:
-            day = DEFAULT_REPORT_DAY
-        partner_ids = [
-            int(part)
-            for part in (ICP.get_param("sms_center.report_partner_ids") or "").split(
-                ","
-            )
-            if part.strip().isdigit()
-        ]
+        """The scheduled report's settings (SMS Center settings)."""
+        Settings = self.env["sms_center.settings"]
+        period_type = Settings._sms_center_setting("report_period")
         return {
-            "period_type": period_type,
-            "day": min(max(day, 1), 28),
+            "period_type": period_type if period_type in PERIOD_MONTHS else "month",
+            "day": min(max(Settings._sms_center_setting("report_day"), 1), 28),
             "time": parse_hhmm(
-                ICP.get_param("sms_center.report_time"), DEFAULT_REPORT_TIME
+                Settings._sms_center_setting("report_time"), DEFAULT_REPORT_TIME
             ),
-            "partner_ids": partner_ids,
-            "signatory_name": ICP.get_param("sms_center.report_signatory_name") or "",
-            "signatory_title": ICP.get_param("sms_center.report_signatory_title") or "",
+            "partner_ids": Settings._sms_center_setting("report_partner_ids").ids,
+            "signatory_name": Settings._sms_center_setting("report_signatory_name")
+            or "",
+            "signatory_title": Settings._sms_center_setting("report_signatory_title")
+            or "",
         }
 
     # ------------------------------------------------------------------
@@ -860,10 +848,10 @@ class SmsCenterReport(models.Model):
             return "–"
         return formatLang(self.env, value, digits=digits)
 
-    def _fmt_percent(self, value):
+    def _fmt_percent(self, value, digits=1):
         if value is None or value is False:
             return "–"
-        return f"{self._fmt_number(value, 1)} %"
+        return f"{self._fmt_number(value, digits)} %"
 
     def _fmt_minutes(self, value):
         if value is None or value is False:
@@ -881,6 +869,15 @@ class SmsCenterReport(models.Model):
         return format_date(
             self.env, fields.Date.to_date(value), date_format=date_format
         )
+
+    def _fmt_range(self, date_from, date_to):
+        return f"{self._fmt_date(date_from)} – {self._fmt_date(date_to)}"
+
+    def _fmt_count_share(self, count, share):
+        return f"{self._fmt_number(count)} ({self._fmt_percent(share)})"
+
+    def _fmt_pair(self, average, median):
+        return f"{self._fmt_minutes(average)} / {self._fmt_minutes(median)}"
 
     def _signature_date(self):
         """Local date of sending (or of generation, for a draft)."""

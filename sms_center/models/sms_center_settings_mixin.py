@@ -234,6 +234,47 @@ class SmsCenterSettingsMixin(models.AbstractModel):
         "stopped or overloaded). 0: never.",
     )
 
+    # --- Periodic report to the Regent (R13) ---
+    sms_center_report_period = fields.Selection(
+        [("month", "Monthly"), ("quarter", "Quarterly"), ("year", "Yearly")],
+        string="Scheduled report",
+        sms_center_param="sms_center.report_period",
+        default="month",
+        help="Period of the report that is generated and e-mailed by itself.",
+    )
+    sms_center_report_day = fields.Integer(
+        string="Report sent on day",
+        sms_center_param="sms_center.report_day",
+        default=1,
+        help="Day of the month after the period (1 to 28) on which the report of "
+        "the period is generated and e-mailed.",
+    )
+    sms_center_report_time = fields.Selection(
+        "_sms_center_half_hours",
+        string="Report sent at",
+        sms_center_param="sms_center.report_time",
+        default="07:00",
+    )
+    sms_center_report_partner_ids = fields.Many2many(
+        "res.partner",
+        string="Report recipients",
+        sms_center_param="sms_center.report_partner_ids",
+        help="Contacts who receive the report by e-mail, e.g. the Regent's office "
+        "and the Regional Secretary. None: the report is generated as a draft "
+        "for the secretariat to send.",
+    )
+    sms_center_report_signatory_name = fields.Char(
+        string="Report signed by",
+        sms_center_param="sms_center.report_signatory_name",
+        help="Name in the signature block of the report. Empty: a blank line to "
+        "sign by hand.",
+    )
+    sms_center_report_signatory_title = fields.Char(
+        string="Position of the signatory",
+        sms_center_param="sms_center.report_signatory_title",
+        help="Empty: Head of the SMS Center.",
+    )
+
     # ------------------------------------------------------------------
     # Selections and checks
     # ------------------------------------------------------------------
@@ -284,6 +325,17 @@ class SmsCenterSettingsMixin(models.AbstractModel):
             self.env["sms_center.keyword"]._check_reserved_word_settings(
                 settings.sms_center_status_words, settings.sms_center_info_words
             )
+
+    @api.constrains("sms_center_report_day")
+    def _check_sms_center_report_day(self):
+        for settings in self:
+            if not 1 <= settings.sms_center_report_day <= 28:
+                raise ValidationError(
+                    self.env._(
+                        "The report is sent on a day from 1 to 28 of the month (a "
+                        "day every month has)."
+                    )
+                )
 
     @api.constrains(
         "sms_center_deadline_hours",
@@ -379,6 +431,9 @@ class SmsCenterSettingsMixin(models.AbstractModel):
             if field.type == "many2one":
                 # exists() reads ids only, whatever the caller's rights.
                 return self.env[field.comodel_name].browse(int(raw)).exists()
+            if field.type == "many2many":
+                ids = [int(part) for part in raw.split(",") if part.strip()]
+                return self.env[field.comodel_name].browse(ids).exists()
         except ValueError:
             return self._sms_center_default(field)
         return raw
@@ -392,6 +447,8 @@ class SmsCenterSettingsMixin(models.AbstractModel):
             return BOOLEAN_STORED[bool(value)]
         if field.type == "many2one":
             return str(value.id) if value else False
+        if field.type == "many2many":
+            return ",".join(str(record_id) for record_id in value.ids) or False
         if isinstance(value, str):
             value = value.strip()
         return value or False
@@ -413,7 +470,11 @@ class SmsCenterSettingsMixin(models.AbstractModel):
         values = {}
         for field in self._sms_center_param_fields():
             value = self._sms_center_parse(field, ICP.get_param(field.sms_center_param))
-            values[field.name] = value.id if field.type == "many2one" else value
+            if field.type == "many2one":
+                value = value.id
+            elif field.type == "many2many":
+                value = [fields.Command.set(value.ids)]
+            values[field.name] = value
         return values
 
     def _sms_center_write_values(self):

@@ -21,7 +21,7 @@ import psycopg2
 
 from odoo import SUPERUSER_ID, api
 from odoo.exceptions import AccessError, UserError, ValidationError
-from odoo.tests import HttpCase, freeze_time, tagged
+from odoo.tests import Form, HttpCase, freeze_time, tagged
 
 from ..lib.dlr import DELIVERED, FAILED, DlrEvent
 from ..models.sms_center_gateway import _drop_sessions
@@ -688,6 +688,59 @@ class TestReporting(ReportDataMixin, SmsCenterCase):
         self.assertIn("no recipients", report.message_ids[0].body)
         # Handled once: the next runs leave it for the secretariat.
         self.assertFalse(self.run_cron("2025-02-01 08:00"))
+
+    def test_report_settings(self):
+        """Recipients, day and time saved by an SMS Center administrator, read
+        back by both settings pages and by the reports."""
+        regent = self.env["res.partner"].create(
+            {"name": "Kantor Bupati", "email": "bupati@example.com"}
+        )
+        sekda = self.env["res.partner"].create(
+            {"name": "Sekretaris Daerah", "email": "sekda@example.com"}
+        )
+        Settings = self.env["sms_center.settings"].with_user(self.user_admin)
+        with Form(Settings) as form:
+            self.assertEqual(
+                (form.sms_center_report_period, form.sms_center_report_day),
+                ("month", 1),
+            )
+            self.assertEqual(form.sms_center_report_time, "07:00")
+            form.sms_center_report_partner_ids.add(regent)
+            form.sms_center_report_partner_ids.add(sekda)
+            form.sms_center_report_day = 3
+            form.sms_center_report_time = "08:30"
+            form.sms_center_report_signatory_name = "Drs. Budi Santoso"
+        form.record.execute()
+        ICP = self.env["ir.config_parameter"].sudo()
+        self.assertEqual(
+            ICP.get_param("sms_center.report_partner_ids"), f"{regent.id},{sekda.id}"
+        )
+        reopened = Settings.create({})
+        self.assertEqual(reopened.sms_center_report_partner_ids, regent | sekda)
+        self.assertEqual(reopened.sms_center_report_day, 3)
+        self.assertEqual(
+            self.env["res.config.settings"].create({}).sms_center_report_partner_ids,
+            regent | sekda,
+        )
+        # A new report is addressed to them; the schedule follows day and time.
+        report = self.Report.with_user(self.user_secretariat).create(
+            {"date_from": JANUARY[0]}
+        )
+        self.assertEqual(report.recipient_ids, regent | sekda)
+        self.assertEqual(report._settings()["signatory_name"], "Drs. Budi Santoso")
+        report.unlink()
+        self.assertFalse(self.run_cron("2025-02-03 08:29"))
+        self.assertEqual(self.run_cron("2025-02-03 08:30").state, "sent")
+        # Emptied: the parameter is removed; a deleted contact is dropped.
+        sekda.unlink()
+        self.assertEqual(Settings.create({}).sms_center_report_partner_ids, regent)
+        reopened = Settings.create({})
+        reopened.sms_center_report_partner_ids = False
+        reopened.execute()
+        self.assertFalse(ICP.get_param("sms_center.report_partner_ids"))
+        for day in (0, 29):
+            with self.assertRaises(ValidationError):
+                Settings.create({"sms_center_report_day": day})
 
     def test_quarterly_schedule(self):
         self.set_schedule(report_period="quarter", report_partner_ids="")
