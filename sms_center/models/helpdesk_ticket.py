@@ -167,7 +167,7 @@ class HelpdeskTicket(models.Model):
         string="Received on",
         compute="_compute_sms_received_date",
         store=True,
-        index=True,
+        # Indexed, with what the analysis reads, by the Inbound SMS analysis.
         help="Day of reception in the regency's time zone.",
     )
     sms_not_substantive = fields.Boolean(

@@ -37,6 +37,35 @@ class SmsCenterOutgoingAnalysis(models.Model):
     _description = "Outgoing SMS Analysis"
     _auto = False
     _order = "sent_at desc, id desc"
+    # What the view reads: flushed to the database before each query.
+    _depends = {
+        model: [
+            "sms_delivered",
+            "sms_failure_reason",
+            "sms_gateway_id",
+            "sms_parts",
+            "sms_queued_at",
+            "sms_queued_date",
+            "sms_state",
+            "sms_uuid",
+        ]
+        + extra
+        for model, extra in (
+            ("sms_center.reply", ["author_id", "keyword_id", "parts", "ticket_id"]),
+            (
+                "sms_center.message",
+                ["auto_reply_at", "auto_reply_kind", "keyword_id", "ticket_id"],
+            ),
+            ("sms_center.reminder", ["kind", "officer_id"]),
+        )
+    }
+    _depends.update(
+        {
+            "helpdesk.ticket": ["team_id"],
+            "sms_center.keyword": ["team_id"],
+            "sms_center.officer": ["team_id", "user_id"],
+        }
+    )
 
     kind = fields.Selection(selection="_selection_kind", readonly=True)
     sent_at = fields.Datetime(string="Queued at", readonly=True)

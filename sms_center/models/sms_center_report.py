@@ -510,36 +510,40 @@ class SmsCenterReport(models.Model):
     @api.model
     def _longest_open(self, date_to, now):
         """The questions received up to the end of the period and still
-        waiting for an answer when the report is generated, oldest first."""
+        waiting for an answer when the report is generated, oldest first
+        (the analysis' open and overdue questions, read from the tickets
+        through their index of open tickets)."""
         # sudo: the report covers every unit; only the secretariat reads it.
-        rows = (
-            self.env["sms_center.inbound.analysis"]
+        tickets = (
+            self.env["helpdesk.ticket"]
             .sudo()
             .search(
                 [
-                    ("is_question", "=", True),
-                    ("deadline_outcome", "in", ("open", "overdue")),
-                    ("received_date", "<=", date_to),
+                    ("sms_awaiting_answer", "=", True),
+                    ("sms_answered", "=", False),
+                    ("sms_message_id", "!=", False),
+                    ("sms_not_substantive", "=", False),
+                    ("sms_received_date", "<=", date_to),
                 ],
-                order="received_at, id",
+                order="sms_received_at, id",
                 limit=LONGEST_OPEN_LIMIT,
             )
         )
-        team_names = self._names(rows.team_id)
+        team_names = self._names(tickets.team_id)
         return [
             {
-                "ticket_id": row.ticket_id.id,
-                "reference": row.ticket_id.number or "",
-                "unit": team_names.get(row.team_id.id) or {},
-                "keyword": row.keyword_id.name or "",
-                "sender": row.message_id.sender_masked or "",
-                "received_at": fields.Datetime.to_string(row.received_at),
+                "ticket_id": ticket.id,
+                "reference": ticket.number or "",
+                "unit": team_names.get(ticket.team_id.id) or {},
+                "keyword": ticket.sms_keyword_id.name or "",
+                "sender": ticket.sms_sender_masked or "",
+                "received_at": fields.Datetime.to_string(ticket.sms_received_at),
                 "age_minutes": max(
-                    0, round((now - row.received_at).total_seconds() / 60)
+                    0, round((now - ticket.sms_received_at).total_seconds() / 60)
                 ),
-                "overdue": row.deadline_outcome == "overdue",
+                "overdue": bool(ticket.sms_deadline and ticket.sms_deadline <= now),
             }
-            for row in rows
+            for ticket in tickets
         ]
 
     @api.model
