@@ -423,6 +423,7 @@ class SmsCenterReport(models.Model):
             routed=by_state.get("routed", 0) + by_state.get("appended", 0),
             unknown=by_state.get("unknown", 0),
             rejected=by_state.get("rejected", 0),
+            requests=by_state.get("status", 0) + by_state.get("info", 0),
             spam=by_moderation.get("spam", 0) + by_moderation.get("not_substantive", 0),
         )
         return totals

@@ -194,6 +194,7 @@ class TestReporting(ReportDataMixin, SmsCenterCase):
                 "routed": 7,
                 "unknown": 1,
                 "rejected": 1,
+                "requests": 0,
                 "spam": 1,
                 "questions": 5,
                 "answered": 4,
