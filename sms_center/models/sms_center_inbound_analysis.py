@@ -100,6 +100,11 @@ class SmsCenterInboundAnalysis(models.Model):
     )
     # --- measures ---
     sms_count = fields.Integer(string="SMS received", readonly=True)
+    ticket_count = fields.Integer(
+        string="Tickets",
+        readonly=True,
+        help="SMS that opened a ticket, spam and not substantive included.",
+    )
     question_count = fields.Integer(string="Questions", readonly=True)
     answered_count = fields.Integer(string="Questions answered", readonly=True)
     in_time_count = fields.Integer(string="Answered in time", readonly=True)
@@ -224,7 +229,7 @@ class SmsCenterInboundAnalysis(models.Model):
         answered = f"({question} AND t.sms_answered)"
         calendar = "t.sms_deadline_calendar_id IS NOT NULL"
         # The measures of the rows that are not questions.
-        none = """1, 0, 0, 0, 0, 0, NULL::double precision,
+        none = """1, 0, 0, 0, 0, 0, 0, NULL::double precision,
                    NULL::integer, NULL::integer, NULL::integer, NULL::integer"""
 
         def opening(column):
@@ -251,6 +256,7 @@ class SmsCenterInboundAnalysis(models.Model):
                    (t.sms_escalated_at IS NOT NULL) AS is_escalated,
                    {outcome}::varchar AS deadline_outcome,
                    1 AS sms_count,
+                   1 AS ticket_count,
                    CASE WHEN {question} THEN 1 ELSE 0 END AS question_count,
                    CASE WHEN {answered} THEN 1 ELSE 0 END AS answered_count,
                    CASE WHEN {answered} AND t.sms_answered_in_time

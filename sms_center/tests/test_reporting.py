@@ -285,6 +285,9 @@ class TestReporting(ReportDataMixin, SmsCenterCase):
             {
                 # D1 (answered after midnight), J1, J2, J4; J8's is February's.
                 "answer": (4, 5, 2, 1),
+                # Receipts (issue 10) of the SMS that opened a ticket: J1, J2,
+                # J4, J5, J6 (before it was marked spam), J8.
+                "receipt": (6, 6, 0, 0),
                 "unknown_keyword": (1, 1, 1, 0),
                 "reminder_hourly": (1, 1, 0, 0),
             },
@@ -298,10 +301,10 @@ class TestReporting(ReportDataMixin, SmsCenterCase):
             },
             {
                 "received": 9,
-                "sent": 6,
+                "sent": 12,
                 "delivered": 3,
                 "failed": 1,
-                "delivery_rate": 50.0,
+                "delivery_rate": 25.0,
             },
         )
         self.assertEqual(gateway["downtime_minutes"], 432)
@@ -410,6 +413,16 @@ class TestReporting(ReportDataMixin, SmsCenterCase):
                 {"period_type": "quarter", "date_from": date(2025, 2, 1)}
             )
 
+    def test_ticket_and_question_counts(self):
+        (total,) = self.Inbound.read_group(
+            self.period_domain(), ["sms_count", "ticket_count", "question_count"], []
+        )
+        # J1, J2, J4, J5, J6 (spam), J8 opened a ticket; J6 is no question.
+        self.assertEqual(
+            (total["sms_count"], total["ticket_count"], total["question_count"]),
+            (9, 6, 5),
+        )
+
     def test_median_in_the_pivot(self):
         groups = self.Inbound.read_group(
             self.period_domain(),
@@ -482,15 +495,15 @@ class TestReporting(ReportDataMixin, SmsCenterCase):
         health = self.Outgoing.with_user(self.user_health).search(sent)
         self.assertEqual(
             sorted(health.mapped("kind")),
-            ["answer", "answer", "answer", "reminder_hourly"],
+            ["answer"] * 3 + ["receipt"] * 3 + ["reminder_hourly"],
         )
         self.assertEqual(
             health.filtered("recipient_user_id").recipient_user_id, self.user_health
         )
         roads = self.Outgoing.with_user(self.user_roads).search(sent)
-        self.assertEqual(roads.mapped("kind"), ["answer"])
+        self.assertEqual(sorted(roads.mapped("kind")), ["answer"] + ["receipt"] * 3)
         everything = self.Outgoing.with_user(self.user_secretariat).search(sent)
-        self.assertEqual(len(everything), 6)
+        self.assertEqual(len(everything), 12)
         self.assertIn("unknown_keyword", everything.mapped("kind"))
 
     def test_other_users_see_nothing(self):
