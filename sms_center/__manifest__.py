@@ -4,7 +4,7 @@
     "name": "SMS Center",
     "summary": "Public SMS information and complaint service: keywords, "
     "inbound routing to helpdesk tickets, answers by SMS, gateways",
-    "version": "18.0.1.0.0",
+    "version": "18.0.1.1.0",
     "category": "Services/Helpdesk",
     "author": "Regency SMS Center contributors",
     "license": "AGPL-3",
@@ -26,6 +26,7 @@
         "security/ir.model.access.csv",
         "data/sms_center_data.xml",
         "data/sms_center_gateway_cron.xml",
+        "data/sms_center_overview_data.xml",
         "views/helpdesk_ticket_views.xml",
         "views/sms_center_message_views.xml",
         "views/sms_center_keyword_views.xml",
@@ -55,9 +56,15 @@
         "views/sms_center_report_views.xml",
         "views/sms_center_reporting_menus.xml",
         "data/sms_center_report_data.xml",
+        "views/sms_center_simulator_views.xml",
+        "views/website_menus.xml",
     ],
-    "demo": ["demo/sms_center_demo.xml"],
+    "demo": ["demo/sms_center_demo.xml", "demo/sms_center_demo_website.xml"],
+    "post_init_hook": "post_init_hook",
     "assets": {
+        "web.assets_backend": [
+            "sms_center/static/src/**/*",
+        ],
         "web.assets_tests": [
             "sms_center/static/tests/tours/*.js",
         ],

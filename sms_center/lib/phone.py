@@ -92,3 +92,72 @@ def mask(number):
         return national[:2] + "****"
     # A fixed number of stars hides the length of the number as well.
     return national[:4] + "****" + national[-3:]
+
+
+@dataclass(frozen=True)
+class NumberList:
+    """A list of numbers and number blocks, e.g. the simulator's test numbers.
+
+    Written by administrators as ``0812-9999-0001, +62 812 9999 1*``: entries
+    separated by commas, semicolons or new lines; an entry ending with ``*``
+    stands for every number starting with it. Numbers are compared in E.164.
+    """
+
+    numbers: frozenset = frozenset()
+    prefixes: tuple = ()
+
+    @classmethod
+    def parse(cls, text, region=DEFAULT_REGION):
+        """Parse ``text``; raise ``ValueError`` naming the first bad entry."""
+        numbers, prefixes = set(), []
+        for entry in re.split(r"[,;\n]+", text or ""):
+            entry = entry.strip()
+            if not entry:
+                continue
+            if entry.endswith("*"):
+                prefix = _prefix_e164(entry[:-1], region)
+                if not prefix:
+                    raise ValueError(entry)
+                prefixes.append(prefix)
+                continue
+            e164 = to_e164(entry, region)
+            if not e164:
+                raise ValueError(entry)
+            numbers.add(e164)
+        return cls(frozenset(numbers), tuple(sorted(set(prefixes))))
+
+    def __contains__(self, e164):
+        if not e164:
+            return False
+        return e164 in self.numbers or e164.startswith(self.prefixes or ("\0",))
+
+    def __bool__(self):
+        return bool(self.numbers or self.prefixes)
+
+    def __or__(self, other):
+        return NumberList(
+            self.numbers | other.numbers,
+            tuple(sorted(set(self.prefixes) | set(other.prefixes))),
+        )
+
+
+def _prefix_e164(prefix, region=DEFAULT_REGION):
+    """``0812-9999`` -> ``+628129999``; None when it is no number's start.
+
+    At least 6 digits (country code and operator) so that a typo cannot
+    cover a whole country.
+    """
+    cleaned = _DIGITS_ONLY.sub("", prefix.strip())
+    if cleaned.startswith("00"):
+        cleaned = "+" + cleaned[2:]
+    digits = cleaned.lstrip("+")
+    if not digits.isdigit() or cleaned.count("+") > 1:
+        return None
+    if cleaned.startswith("+"):
+        e164 = cleaned
+    elif digits.startswith("0"):
+        code = phonenumbers.country_code_for_region(region)
+        e164 = f"+{code}{digits[1:]}"
+    else:
+        e164 = "+" + digits
+    return e164 if len(e164) - 1 >= 6 else None

@@ -1,6 +1,7 @@
 from . import sms_center_sms_status_mixin
 from . import sms_sms
 from . import res_partner
+from . import res_users
 from . import sms_center_gateway
 from . import sms_center_officer
 from . import sms_center_keyword
@@ -22,3 +23,5 @@ from . import sms_center_gateway_outage
 from . import sms_center_inbound_analysis
 from . import sms_center_outgoing_analysis
 from . import sms_center_report
+from . import sms_center_simulator_message
+from . import sms_center_overview

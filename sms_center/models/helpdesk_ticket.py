@@ -82,6 +82,40 @@ class HelpdeskTicket(models.Model):
     sms_last_reply_state = fields.Selection(
         related="sms_reply_ids.sms_state", string="Last answer status"
     )
+    # Delivery of the latest answer, next to "answered" (R7): the deadline
+    # counts the officer's answer, the citizen counts on its delivery.
+    sms_answer_status = fields.Selection(
+        [
+            ("waiting", "Waiting for a gateway"),
+            ("pending", "Being sent"),
+            ("sent", "Sent"),
+            ("delivered", "Delivered"),
+            ("failed", "Not delivered"),
+        ],
+        string="Answer delivery",
+        compute="_compute_sms_answer_status",
+        store=True,
+        help="Status of the latest answer's SMS: waiting for a gateway, being "
+        "sent, sent (accepted by the gateway), delivered to the phone, or not "
+        "delivered (resend it).",
+    )
+    sms_answer_failure_reason = fields.Char(
+        string="Why the answer failed",
+        compute="_compute_sms_answer_status",
+        store=True,
+    )
+    sms_needs_action = fields.Boolean(
+        string="Needs action",
+        compute="_compute_sms_needs_action",
+        store=True,
+        index=True,
+        help="Waiting for an answer, or its latest answer was not delivered.",
+    )
+    sms_simulated = fields.Boolean(
+        string="Simulated",
+        readonly=True,
+        help="Created from the SMS simulator (training): never published.",
+    )
     sms_publication_excluded = fields.Boolean(
         string="Excluded from publication",
         compute="_compute_sms_publication_excluded",
@@ -398,6 +432,37 @@ class HelpdeskTicket(models.Model):
                 "spam",
                 "not_substantive",
             )
+    @api.depends(
+        "sms_reply_ids.sms_state",
+        "sms_reply_ids.sms_delivered",
+        "sms_reply_ids.sms_failure_reason",
+    )
+    def _compute_sms_answer_status(self):
+        for ticket in self:
+            # sudo: the status of the answers is shown to whoever reads the
+            # ticket; answers are ordered newest first.
+            latest = ticket.sudo().sms_reply_ids[:1]
+            status = latest.sms_state or False
+            if status == "sent" and latest.sms_delivered:
+                status = "delivered"
+            ticket.sms_answer_status = status
+            ticket.sms_answer_failure_reason = (
+                latest.sms_failure_reason if status == "failed" else False
+            )
+
+    @api.depends("sms_awaiting_answer", "sms_answer_status", "stage_id", "active")
+    def _compute_sms_needs_action(self):
+        answered_stage = self.env.ref(
+            "sms_center.helpdesk_ticket_stage_answered", raise_if_not_found=False
+        )
+        for ticket in self:
+            failed = (
+                ticket.sms_answer_status == "failed"
+                and ticket.active
+                # Closed on purpose by the secretariat: nothing to do.
+                and (not ticket.stage_id.closed or ticket.stage_id == answered_stage)
+            )
+            ticket.sms_needs_action = bool(ticket.sms_awaiting_answer or failed)
 
     @api.depends("sms_message_ids.moderation_state")
     def _compute_sms_publication_excluded(self):
@@ -408,7 +473,8 @@ class HelpdeskTicket(models.Model):
             )
 
     def write(self, vals):
-        if "description" in vals and self.filtered("sms_keyword_id"):
+        sms_tickets = self.filtered("sms_keyword_id")
+        if "description" in vals and sms_tickets:
             raise UserError(
                 self.env._(
                     "The description of an SMS ticket is the citizen's own text and "
@@ -427,7 +493,55 @@ class HelpdeskTicket(models.Model):
                     sms_question_wording_uid=self.env.uid,
                     sms_question_wording_date=fields.Datetime.now(),
                 )
+        if sms_tickets and not self.env.su:
+            sms_tickets._sms_center_check_write(vals)
         return super().write(vals)
+
+    def _track_template(self, tracking):
+        res = super()._track_template(tracking)
+        # Citizens hear from the center by SMS only: no helpdesk stage e-mail
+        # to an SMS ticket's contact (who has a number, not an address).
+        if self[:1].sms_keyword_id:
+            res.pop("stage_id", None)
+        return res
+
+    def _sms_center_check_write(self, vals):
+        """What users may not do to an SMS ticket (the system may)."""
+        if "name" in vals and not self.env.user.has_group("sms_center.group_admin"):
+            raise UserError(
+                self.env._(
+                    "The title of an SMS ticket is taken from the citizen's SMS "
+                    "and cannot be changed. Use internal notes instead."
+                )
+            )
+        if not vals.get("stage_id"):
+            return
+        stage = self.env["helpdesk.ticket.stage"].browse(vals["stage_id"])
+        answered_stage = self.env.ref("sms_center.helpdesk_ticket_stage_answered")
+        for ticket in self:
+            # sudo: answers are counted whoever moves the ticket.
+            answers = ticket.sudo().sms_reply_ids
+            if stage == answered_stage and not answers:
+                raise UserError(
+                    self.env._(
+                        "%(ticket)s has no answer yet: use Reply by SMS. The "
+                        "ticket moves to Answered by itself once the answer is "
+                        "sent.",
+                        ticket=ticket.number,
+                    )
+                )
+            if (
+                stage.closed
+                and not answers
+                and not self.env.user.has_group("sms_center.group_secretariat")
+            ):
+                raise UserError(
+                    self.env._(
+                        "%(ticket)s has no answer yet. Only the secretariat closes "
+                        "an SMS without answering it (for example spam).",
+                        ticket=ticket.number,
+                    )
+                )
 
     def action_open_sms_reply(self):
         self.ensure_one()
@@ -438,9 +552,83 @@ class HelpdeskTicket(models.Model):
             "name": self.env._("Reply by SMS"),
             "res_model": "sms_center.reply.wizard",
             "view_mode": "form",
+            "views": [
+                (
+                    self.env.ref("sms_center.view_sms_center_reply_wizard_form").id,
+                    "form",
+                )
+            ],
             "target": "new",
             "context": {"default_ticket_id": self.id},
         }
+
+    def action_resend_sms_answer(self):
+        """Resend the latest answer, which was not delivered (one tap, R7)."""
+        self.ensure_one()
+        # sudo: answers are read-only records; access to the ticket is
+        # checked by action_resend.
+        latest = self.sudo().sms_reply_ids[:1]
+        if not latest or latest.sms_state != "failed":
+            raise UserError(self.env._("The latest answer was not a failed one."))
+        latest.with_env(self.env).action_resend()
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "type": "success",
+                "message": self.env._(
+                    "The answer is sent again to %(citizen)s.",
+                    citizen=self.sms_sender_masked,
+                ),
+                "next": {"type": "ir.actions.client", "tag": "soft_reload"},
+            },
+        }
+
+    @api.model
+    def _sms_center_next_domain(self):
+        """Tickets needing the current user's action, for "next question"."""
+        domain = [("sms_keyword_id", "!=", False), ("sms_needs_action", "=", True)]
+        mine = [("sms_keyword_id.officer_ids.user_id", "=", self.env.uid)]
+        if self.search_count(domain + mine, limit=1):
+            domain += mine
+        return domain
+
+    def _sms_center_next_ticket(self):
+        """The next question needing an answer: the most urgent deadline first."""
+        return self.search(
+            self._sms_center_next_domain() + [("id", "not in", self.ids)],
+            order="sms_deadline, sms_received_at, id",
+            limit=1,
+        )
+
+    def _sms_center_form_action(self):
+        """This ticket in the SMS inbox form (breadcrumb: the inbox)."""
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "sms_center.action_sms_inbox"
+        )
+        action.update(
+            res_id=self.id,
+            view_mode="form",
+            views=[(self.env.ref("sms_center.view_ticket_sms_form").id, "form")],
+            target="current",
+        )
+        return action
+
+    def action_open_next_sms(self):
+        """Open the next question needing an answer (after this one)."""
+        ticket = self._sms_center_next_ticket()
+        if not ticket:
+            return {
+                "type": "ir.actions.client",
+                "tag": "display_notification",
+                "params": {
+                    "type": "success",
+                    "message": self.env._("No other SMS needs an answer. Well done!"),
+                    "next": {"type": "ir.actions.act_window_close"},
+                },
+            }
+        return ticket._sms_center_form_action()
 
     def _phone_get_country(self):
         # sudo: officers cannot read citizens' contacts (R5); formatting the

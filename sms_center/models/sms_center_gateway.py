@@ -13,7 +13,9 @@ from odoo import api, fields, models, tools
 from odoo.exceptions import UserError, ValidationError
 from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
 
+from ..lib import dlr as dlr_lib
 from ..lib import http_gateway, http_transport, kannel, phone
+from ..tools.mail import author_email_from
 
 _logger = logging.getLogger(__name__)
 
@@ -37,6 +39,19 @@ HEALTH_FIELDS = frozenset(
     }
 )
 HEALTH_SUCCESS_INTERVAL = timedelta(seconds=60)
+# Changing these decides anew which gateway sends to which number: SMS
+# waiting for a gateway are routed again.
+ROUTING_FIELDS = frozenset(
+    {
+        "active",
+        "outbound_enabled",
+        "outbound_prefixes",
+        "gateway_type",
+        "sequence",
+        "simulator_numbers",
+        "simulator_all_numbers",
+    }
+)
 # Transport errors quote the URL they called, and its query string holds
 # Kannel's sendsms or status password, the citizen's number and the text:
 # it is cut from every error stored (failure reasons reach officers, R5).
@@ -73,6 +88,7 @@ class SmsCenterGateway(models.Model):
             ("kannel", "Kannel"),
             ("http", "Generic HTTP gateway"),
             ("gammu_smsd", "gammu-smsd (receive script)"),
+            ("simulator", "Simulator (SMS stay in Odoo)"),
         ],
         string="Type",
         required=True,
@@ -176,6 +192,26 @@ class SmsCenterGateway(models.Model):
         help="Parts of a long SMS that do not all arrive within this time are "
         "delivered as they are.",
     )
+    # --- simulator: SMS that never leave Odoo (training, demos, tests) ---
+    simulator_numbers = fields.Text(
+        string="Test numbers",
+        help="Numbers of the simulated phones, separated by commas or new lines; "
+        "an entry ending with * stands for every number starting with it, e.g. "
+        "0812-9999-0001, 08129999*. SMS to these numbers only ever go to this "
+        "simulator, never to a real gateway, even while it is archived.",
+    )
+    simulator_failing_numbers = fields.Text(
+        string="Numbers that fail",
+        help="SMS to these numbers are reported as not delivered, to train "
+        "officers in spotting and resending failed answers. Same form as the "
+        "test numbers.",
+    )
+    simulator_all_numbers = fields.Boolean(
+        string="Takes every other number",
+        help="Training or demonstration database: the simulator also sends to "
+        "every number no other gateway takes, so that no SMS ever leaves Odoo. "
+        "Never in production.",
+    )
     # --- health (R14) ---
     last_success_at = fields.Datetime(string="Last successful contact", readonly=True)
     last_error = fields.Char(readonly=True)
@@ -209,6 +245,12 @@ class SmsCenterGateway(models.Model):
         ("code_unique", "unique(code)", "The gateway code must be unique."),
     ]
 
+    def _creation_message(self):
+        # The model's name may not be translated yet when demo data load;
+        # the message is in the creator's language, as Odoo's own one.
+        env = self.with_context(lang=self.env.lang or self.env.user.lang).env
+        return env._("Gateway created")
+
     @api.constrains("code")
     def _check_code(self):
         for gateway in self:
@@ -237,6 +279,32 @@ class SmsCenterGateway(models.Model):
     def _onchange_gateway_type_receive_only(self):
         if self.gateway_type == "gammu_smsd":
             self.outbound_enabled = False
+
+    @api.constrains("gateway_type", "simulator_numbers", "simulator_failing_numbers")
+    def _check_simulator_numbers(self):
+        for gateway in self.filtered(lambda g: g.gateway_type == "simulator"):
+            for fname in ("simulator_numbers", "simulator_failing_numbers"):
+                try:
+                    phone.NumberList.parse(gateway[fname])
+                except ValueError as exc:
+                    raise ValidationError(
+                        self.env._(
+                            "%(entry)s is neither a phone number nor a number "
+                            "block such as 08129999* (%(field)s of %(gateway)s).",
+                            entry=exc.args[0],
+                            field=self._fields[fname].get_description(self.env)[
+                                "string"
+                            ],
+                            gateway=gateway.name,
+                        )
+                    ) from exc
+            if not phone.NumberList.parse(gateway.simulator_numbers):
+                raise ValidationError(
+                    self.env._(
+                        "The simulator %(gateway)s needs at least one test number.",
+                        gateway=gateway.name,
+                    )
+                )
 
     @api.constrains("http_config")
     def _check_http_config(self):
@@ -290,14 +358,22 @@ class SmsCenterGateway(models.Model):
     def create(self, vals_list):
         gateways = super().create(vals_list)
         self.env.registry.clear_cache()
+        self.env["sms.sms"]._sms_center_release_waiting()
         return gateways
 
     def write(self, vals):
         res = super().write(vals)
-        if {"receiving_numbers", "active"} & set(vals):
+        if ({"receiving_numbers", "active"} | ROUTING_FIELDS) & set(vals):
             self.env.registry.clear_cache()
+        if ROUTING_FIELDS & set(vals):
+            self.env["sms.sms"]._sms_center_release_waiting()
         if set(vals) - HEALTH_FIELDS:
             _drop_sessions(self.ids)
+        return res
+
+    def unlink(self):
+        res = super().unlink()
+        self.env.registry.clear_cache()
         return res
 
     # ------------------------------------------------------------------
@@ -318,16 +394,82 @@ class SmsCenterGateway(models.Model):
         return frozenset(numbers - {None})
 
     @api.model
+    def _public_receiving_numbers(self):
+        """Numbers citizens write to, for the public keyword page: those of
+        the active gateways (a simulator's only when it stands in for every
+        gateway, in a training database), as ``0812-2700-0000``."""
+        # sudo: the receiving numbers are public; nothing else is read.
+        gateways = (
+            self.sudo()
+            .search([])
+            .filtered(
+                lambda g: g.gateway_type != "simulator" or g.simulator_all_numbers
+            )
+        )
+        Log = self.env["sms_center.simulator.message"]
+        numbers = []
+        for gateway in gateways:
+            for raw in (gateway.receiving_numbers or "").split(","):
+                e164 = phone.to_e164(raw)
+                if e164:
+                    numbers.append(Log._format_number(e164))
+        return list(dict.fromkeys(numbers))
+
+    @api.model
+    @tools.ormcache()
+    def _get_simulator_numbers(self):
+        """Test numbers of every simulator, archived ones included."""
+        numbers = phone.NumberList()
+        # sudo: test numbers are protected whoever sends an SMS.
+        for gateway in (
+            self.sudo()
+            .with_context(active_test=False)
+            .search([("gateway_type", "=", "simulator")])
+        ):
+            try:
+                numbers |= phone.NumberList.parse(gateway.simulator_numbers)
+            except ValueError:
+                continue  # refused by the constraint; never stored
+        return numbers
+
+    @api.model
+    def _is_simulator_number(self, number):
+        """Whether ``number`` (E.164) is a test number of a simulator."""
+        return number in self._get_simulator_numbers()
+
+    def _simulator_takes(self, number):
+        """Whether this simulator's test numbers include ``number``."""
+        self.ensure_one()
+        return number in phone.NumberList.parse(self.simulator_numbers)
+
+    def _simulator_fails(self, number):
+        """Whether this simulator reports SMS to ``number`` as not delivered."""
+        self.ensure_one()
+        return number in phone.NumberList.parse(self.simulator_failing_numbers)
+
+    @api.model
     def _outbound_gateways(self):
         # sudo: routing runs for any user who posts an SMS.
         return self.sudo().search([("outbound_enabled", "=", True)])
 
     @api.model
     def _route_outbound(self, number, gateways=None):
-        """Gateway that sends to ``number``: first prefix match, else default."""
+        """Gateway that sends to ``number``: first prefix match, else default.
+
+        A test number of a simulator goes to that simulator or nowhere; a
+        simulator takes other numbers only when it takes every number.
+        """
         gateways = self._outbound_gateways() if gateways is None else gateways
+        if self._is_simulator_number(number):
+            return gateways.filtered(
+                lambda g: g.gateway_type == "simulator" and g._simulator_takes(number)
+            )[:1]
         default = self.browse()
         for gateway in gateways:
+            if gateway.gateway_type == "simulator":
+                if gateway.simulator_all_numbers:
+                    default = default or gateway
+                continue
             prefixes = [
                 p.strip()
                 for p in (gateway.outbound_prefixes or "").split(",")
@@ -422,6 +564,8 @@ class SmsCenterGateway(models.Model):
         Runs outside any open database transaction (see the queue worker).
         """
         self.ensure_one()
+        if self.gateway_type == "simulator":
+            return self._simulator_transmit(sms_records)
         client = self._client()
         # sudo: the webhook secret in the URL is an admin-only field.
         dlr_base = self.sudo().dlr_url
@@ -449,9 +593,112 @@ class SmsCenterGateway(models.Model):
             for sms_id, result in results.items()
         }
 
+    def _after_transmit(self, sms_records):
+        """Hook run once ``sms_records`` were accepted by this gateway."""
+        self.ensure_one()
+        if self.gateway_type == "simulator" and sms_records:
+            self._simulator_report_delivery(sms_records)
+
+    # ------------------------------------------------------------------
+    # Simulator: a gateway whose SMS never leave Odoo
+    # ------------------------------------------------------------------
+
+    def _simulator_transmit(self, sms_records):
+        """ "Send" ``sms_records``: they land on the simulated phones."""
+        self.ensure_one()
+        Log = self.env["sms_center.simulator.message"]
+        origins = Log._origin_labels()
+        # sudo: the simulator's phones are written by the queue worker.
+        Log.sudo().create(
+            [
+                {
+                    "gateway_id": self.id,
+                    "number": sms.number,
+                    "direction": "out",
+                    "body": sms.body,
+                    "sender_id": sms.sms_center_sender_id
+                    or self.default_sender_id
+                    or False,
+                    "sms_uuid": sms.uuid,
+                    "origin": origins.get(sms.mail_message_id.model) or False,
+                    "state": "sent",
+                }
+                for sms in sms_records
+            ]
+        )
+        return {
+            sms.id: dlr_lib.SendResult(
+                True, gateway_ref=f"sim-{sms.uuid}", detail="simulated"
+            )
+            for sms in sms_records
+        }
+
+    def _simulator_report_delivery(self, sms_records):
+        """Delivery reports, as a real network would send them."""
+        self.ensure_one()
+        Sms = self.env["sms.sms"]
+        # sudo: the simulator's phones are written by the queue worker.
+        Log = self.env["sms_center.simulator.message"].sudo()
+        # Stored for officers, like an operator's reason: in the regency's
+        # language, whoever runs the worker.
+        lang = self.env["sms_center.message"]._get_citizen_lang()
+        reason = self.with_context(lang=lang).env._(
+            "Simulated failure: the phone did not take the SMS."
+        )
+        for sms in sms_records:
+            fails = self._simulator_fails(sms.number)
+            Sms._sms_center_apply_dlr(
+                self,
+                dlr_lib.DlrEvent(
+                    ref=sms.uuid,
+                    status=dlr_lib.FAILED if fails else dlr_lib.DELIVERED,
+                    reason=reason if fails else None,
+                    gateway_ref=sms.sms_center_gateway_ref,
+                ),
+            )
+            Log.search([("sms_uuid", "=", sms.uuid)]).write(
+                {
+                    "state": "failed" if fails else "delivered",
+                    "failure_reason": reason if fails else False,
+                }
+            )
+
+    def _simulator_flush(self):
+        """Deliver the SMS queued for these simulators now, in the current
+        transaction (nothing leaves Odoo, so nothing needs the worker's
+        commits). Used by the simulator screen and the demo data."""
+        Sms = self.env["sms.sms"].sudo().with_context(sms_center_no_commit=True)
+        Sms._sms_center_route_new(self._outbound_gateways())
+        for gateway in self.filtered(
+            lambda g: g.active and g.outbound_enabled and g.gateway_type == "simulator"
+        ):
+            for _round in range(20):
+                batch = Sms._sms_center_claim(gateway)
+                if not batch:
+                    break
+                batch._sms_center_hand_over(gateway)
+
+    def action_open_simulator(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.client",
+            "tag": "sms_center.simulator",
+            "name": self.env._("SMS simulator"),
+            "params": {"gateway_id": self.id},
+        }
+
     # ------------------------------------------------------------------
     # Health (R14)
     # ------------------------------------------------------------------
+
+    @api.model
+    def _sms_center_admins(self):
+        """SMS Center administrators who get alerts (people, not OdooBot)."""
+        return self.env.ref("sms_center.group_admin").users.filtered(
+            lambda u: not u.share
+            and u.active
+            and u.id != self.env.ref("base.user_root").id
+        )
 
     def _note_success(self, **values):
         """Record a successful contact (poll, send, webhook)."""
@@ -554,11 +801,7 @@ class SmsCenterGateway(models.Model):
     def _cron_check_health(self):
         """Alert administrators about gateways failing for too long."""
         now = fields.Datetime.now()
-        admins = self.env.ref("sms_center.group_admin").users.filtered(
-            lambda u: not u.share
-            and u.active
-            and u.id != self.env.ref("base.user_root").id
-        )
+        admins = self._sms_center_admins()
         # Active gateways that still poll or send.
         for gateway in self.search(
             [("failing_since", "!=", False), ("alert_sent_at", "=", False)]
@@ -660,6 +903,8 @@ class SmsCenterGateway(models.Model):
                     "Webhook secret regenerated: update the gateway's URLs."
                 ),
                 subtype_xmlid="mail.mt_note",
+                author_id=self.env.user.partner_id.id,
+                email_from=author_email_from(self.env),
             )
 
 

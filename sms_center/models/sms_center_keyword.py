@@ -4,6 +4,7 @@ from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
 from ..lib import keyword_parser
+from ..tools.mail import author_email_from
 from .sms_center_officer import normalize_sender_id, sender_id_warning
 
 _logger = logging.getLogger(__name__)
@@ -124,6 +125,12 @@ class SmsCenterKeyword(models.Model):
         for keyword in self:
             keyword.ticket_count = totals.get(keyword, 0)
             keyword.open_ticket_count = open_counts.get(keyword, 0)
+
+    def _creation_message(self):
+        # The model's name may not be translated yet when demo data load;
+        # the message is in the creator's language, as Odoo's own one.
+        env = self.with_context(lang=self.env.lang or self.env.user.lang).env
+        return env._("Keyword created")
 
     def init(self):
         # Case-insensitive uniqueness among active keywords, race-proof; also
@@ -472,6 +479,8 @@ class SmsCenterKeyword(models.Model):
                 note=note or "",
             ),
             subtype_xmlid="mail.mt_note",
+            author_id=self.env.user.partner_id.id,
+            email_from=author_email_from(self.env),
         )
         return open_tickets
 

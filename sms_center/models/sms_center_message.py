@@ -11,6 +11,7 @@ from odoo.tools import plaintext2html
 
 from ..lib import citizen_text, gsm, keyword_parser, phone, ticket_reference
 from ..tools.deadline import regency_tz, to_local
+from ..tools.mail import author_email_from
 
 _logger = logging.getLogger(__name__)
 
@@ -111,7 +112,13 @@ class SmsCenterMessage(models.Model):
         "helpdesk.ticket", readonly=True, index="btree_not_null", ondelete="set null"
     )
     partner_id = fields.Many2one("res.partner", string="Contact", readonly=True)
-    category_id = fields.Many2one(related="ticket_id.category_id", readonly=False)
+    # Set on the ticket, where officers and the secretariat work (R10).
+    category_id = fields.Many2one(related="ticket_id.category_id")
+    simulated = fields.Boolean(
+        readonly=True,
+        help="Typed on the SMS simulator (training): not a citizen's SMS, never "
+        "published.",
+    )
     # --- automatic reply: unknown keyword, receipt, CEK, INFO (status via
     # the mixin) ---
     auto_reply_body = fields.Text(string="Automatic reply", readonly=True)
@@ -381,7 +388,17 @@ class SmsCenterMessage(models.Model):
             )
         classified = phone.classify(sender)
         keyword_word, body = keyword_parser.parse(text)
+        simulated = {}
+        if gateway.gateway_type == "simulator":
+            simulated = {
+                "simulated": True,
+                "moderation_state": "excluded",
+                "moderation_reason": self.env._(
+                    "Typed on the SMS simulator (training): not a citizen's SMS."
+                ),
+            }
         return {
+            **simulated,
             "sender": sender,
             "sender_e164": classified.e164,
             "sender_kind": classified.kind,
@@ -533,6 +550,7 @@ class SmsCenterMessage(models.Model):
             "channel_id": self.env.ref("sms_center.helpdesk_ticket_channel_sms").id,
             "sms_keyword_id": keyword.id,
             "sms_received_at": self.received_at,
+            "sms_simulated": self.simulated,
         }
 
     def _find_ticket_to_append(self, keyword, partner):
@@ -1038,6 +1056,8 @@ class SmsCenterMessage(models.Model):
                     user=self.env.user.name,
                 ),
                 subtype_xmlid="mail.mt_note",
+                author_id=self.env.user.partner_id.id,
+                email_from=author_email_from(self.env),
             )
             # sudo: the secretariat may not be allowed to post on every unit's tickets.
             ticket.sudo().message_post(
@@ -1046,5 +1066,7 @@ class SmsCenterMessage(models.Model):
                     user=self.env.user.name,
                 ),
                 subtype_xmlid="mail.mt_note",
+                author_id=self.env.user.partner_id.id,
+                email_from=author_email_from(self.env),
             )
         return True

@@ -44,7 +44,7 @@ class SmsCenterOfficer(models.Model):
 
     user_id = fields.Many2one(
         "res.users",
-        string="Login",
+        string="Account",
         required=True,
         ondelete="restrict",
         index=True,
@@ -52,6 +52,7 @@ class SmsCenterOfficer(models.Model):
         domain=[("share", "=", False)],
     )
     name = fields.Char(related="user_id.name", store=True, readonly=True)
+    login = fields.Char(related="user_id.login", string="User name")
     active = fields.Boolean(default=True, tracking=True)
     job_title = fields.Char(
         string="Position",
@@ -105,6 +106,12 @@ class SmsCenterOfficer(models.Model):
             "This login already has an officer profile.",
         ),
     ]
+
+    def _creation_message(self):
+        # The model's name may not be translated yet when demo data load;
+        # the message is in the creator's language, as Odoo's own one.
+        env = self.with_context(lang=self.env.lang or self.env.user.lang).env
+        return env._("Officer profile created")
 
     @api.depends("notification_mobile")
     def _compute_has_notification_mobile(self):

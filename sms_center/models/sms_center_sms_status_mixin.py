@@ -29,7 +29,12 @@ class SmsCenterSmsStatusMixin(models.AbstractModel):
         string="SMS UUID", index="btree_not_null", copy=False, readonly=True
     )
     sms_state = fields.Selection(
-        [("pending", "Pending"), ("sent", "Sent"), ("failed", "Failed")],
+        [
+            ("waiting", "Waiting for a gateway"),
+            ("pending", "Pending"),
+            ("sent", "Sent"),
+            ("failed", "Failed"),
+        ],
         string="SMS status",
         copy=False,
         readonly=True,
@@ -107,8 +112,15 @@ class SmsCenterSmsStatusMixin(models.AbstractModel):
                 records.write(values)
 
     @api.model
-    def _sms_status_values(self, sms_state, failure_type=False, failure_reason=False):
+    def _sms_status_values(
+        self, sms_state, failure_type=False, failure_reason=False, waiting=False
+    ):
+        """Status values of the records tracking an SMS in ``sms_state``
+        (an ``sms.sms`` state); ``waiting``: queued, but no active gateway
+        can send it (see ``sms.sms.sms_center_waiting``)."""
         state = SMS_TO_CENTER_STATE.get(sms_state, "pending")
+        if waiting and state == "pending":
+            state = "waiting"
         values = {
             "sms_state": state,
             "sms_status_date": fields.Datetime.now(),
@@ -170,12 +182,26 @@ class SmsCenterSmsStatusMixin(models.AbstractModel):
             found = found or bool(records)
         return found
 
+    @api.model
+    def _sms_status_release_waiting(self, uuids):
+        """The SMS of ``uuids`` found a gateway: "waiting" becomes "pending"."""
+        if not uuids:
+            return
+        values = self._sms_status_values("outgoing")
+        for model in self._sms_status_models():
+            # sudo: status updates come from the queue worker, not from users.
+            model.sudo().search(
+                [("sms_uuid", "in", list(uuids)), ("sms_state", "=", "waiting")]
+            ).write(values)
+
     def _sms_status_track(self, sms):
         """Start tracking ``sms`` (an ``sms.sms`` record) on ``self``."""
         self.ensure_one()
         self.write(
             dict(
-                self._sms_status_values(sms.state, sms.failure_type),
+                self._sms_status_values(
+                    sms.state, sms.failure_type, waiting=sms.sms_center_waiting
+                ),
                 sms_uuid=sms.uuid,
                 sms_delivered=False,
                 sms_gateway_ref=False,

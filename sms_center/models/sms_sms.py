@@ -16,7 +16,12 @@ sender:
   SMS is sent twice, and is shown as failed with that reason so that an
   officer decides about resending;
 * an SMS left in ``process`` by a crash is, likewise, failed with the reason
-  "interrupted" after a grace period, never resent blindly.
+  "interrupted" after a grace period, never resent blindly;
+* an SMS that no active gateway can send stays queued as "waiting for a
+  gateway" (the administrators get an activity for answers) until a
+  gateway is added or changed; the center's own SMS never fall back to
+  Odoo's IAP service, other Odoo SMS do while the center has no gateway;
+* numbers of the simulator's test list only ever go to the simulator.
 
 The public status of each SMS is kept on the records that inherit
 ``sms_center.sms.status.mixin`` and on Odoo's ``mail.notification`` (chatter
@@ -29,10 +34,10 @@ from datetime import timedelta
 
 from odoo import api, fields, models
 from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
-from odoo.tools import formataddr
 
 from ..lib import dlr as dlr_lib
 from ..lib import phone
+from ..tools.mail import author_email_from
 
 _logger = logging.getLogger(__name__)
 
@@ -71,6 +76,17 @@ class SmsSms(models.Model):
     )
     sms_center_failure_reason = fields.Char(string="Failure reason", copy=False)
     sms_center_processing_since = fields.Datetime(string="Handed over at", copy=False)
+    sms_center_managed = fields.Boolean(
+        string="Sent by the SMS Center",
+        copy=False,
+        help="Answers, automatic replies and reminders: only the center's "
+        "gateways send them.",
+    )
+    sms_center_waiting = fields.Boolean(
+        string="Waiting for a gateway",
+        copy=False,
+        help="No active gateway sends to this number; sent as soon as one does.",
+    )
     # Delivery reports saying "not delivered" (``_sms_center_apply_dlr``):
     # Odoo 18 has this value on mail.notification and sms.tracker only.
     failure_type = fields.Selection(
@@ -106,17 +122,36 @@ class SmsSms(models.Model):
             sms.filtered(
                 lambda s: not s.sms_center_sender_id
             ).sms_center_sender_id = sender
+        if self.env.context.get("sms_center_managed"):
+            sms.sms_center_managed = True
         gateway_id = self.env.context.get("sms_center_gateway_id")
         if gateway_id:
-            sms.sms_center_gateway_id = gateway_id
+            # sudo: the gateway is resolved for any user who sends a test SMS.
+            gateway = self.env["sms_center.gateway"].sudo().browse(gateway_id)
+            Gateway = self.env["sms_center.gateway"]
+            for record in sms:
+                # Test numbers of the simulator never reach a real gateway,
+                # even when a gateway is asked for by name.
+                if gateway.gateway_type != "simulator" and (
+                    Gateway._is_simulator_number(phone.to_e164(record.number))
+                ):
+                    continue
+                record.sms_center_gateway_id = gateway
         return sms
 
     def write(self, vals):
         if vals.get("state") == "outgoing" and "sms_center_next_attempt" not in vals:
             # Resent by hand (Odoo's resend wizard or ours): a fresh start.
-            vals = dict(vals, sms_center_next_attempt=False, sms_center_attempts=0)
+            vals = dict(
+                vals,
+                sms_center_next_attempt=False,
+                sms_center_attempts=0,
+                sms_center_waiting=False,
+            )
         res = super().write(vals)
-        if "state" in vals or "failure_type" in vals:
+        if {"state", "failure_type", "sms_center_waiting"} & set(
+            vals
+        ) and not self.env.context.get("sms_center_keep_status"):
             self._sms_center_propagate_status()
         return res
 
@@ -129,11 +164,12 @@ class SmsSms(models.Model):
                 sms.state,
                 sms.failure_type or False,
                 sms.sms_center_failure_reason or False,
+                sms.sms_center_waiting,
             )
             groups.setdefault(key, []).append(sms.uuid)
-        for (state, failure_type, reason), uuids in groups.items():
+        for (state, failure_type, reason, waiting), uuids in groups.items():
             Mixin._sms_status_apply(
-                uuids, Mixin._sms_status_values(state, failure_type, reason)
+                uuids, Mixin._sms_status_values(state, failure_type, reason, waiting)
             )
 
     # ------------------------------------------------------------------
@@ -168,13 +204,11 @@ class SmsSms(models.Model):
         """
         record.ensure_one()
         author = self.env.user.partner_id
-        # Officers often have no e-mail address; the post is an SMS, never a mail.
-        email_from = author.email_formatted or formataddr(
-            (author.name, self.env.company.email or "noreply@sms-center.invalid")
-        )
+        email_from = author_email_from(self.env)
         message = record.with_context(
             sms_center_sender_id=sender_id,
             sms_center_gateway_id=gateway.id if gateway else False,
+            sms_center_managed=True,
         )._message_sms(
             body,
             partner_ids=[],
@@ -193,24 +227,44 @@ class SmsSms(models.Model):
     def _send(self, unlink_failed=False, unlink_sent=True, raise_exception=False):
         """Odoo's immediate send: with center gateways, queue instead.
 
-        Works the same on 18.0 builds with and without the SMS provider hooks
+        The center's own SMS are always queued for its gateways; other Odoo
+        SMS keep Odoo's IAP sender while the center has no gateway. Works
+        the same on 18.0 builds with and without the SMS provider hooks
         (``_split_by_api``), which both end here.
         """
-        if not self.env["sms_center.gateway"]._outbound_gateways():
-            return super()._send(
+        if self.env["sms_center.gateway"]._outbound_gateways():
+            self._sms_center_trigger_queue()
+            return None
+        center = self.filtered("sms_center_managed")
+        if center:
+            self._sms_center_trigger_queue()
+        if self - center:
+            return super(SmsSms, self - center)._send(
                 unlink_failed=unlink_failed,
                 unlink_sent=unlink_sent,
                 raise_exception=raise_exception,
             )
-        self._sms_center_trigger_queue()
         return None
 
     @api.model
     def _process_queue(self, ids=None):
         """Odoo's queue cron: hand over to the center worker when it sends."""
-        if not self.env["sms_center.gateway"]._outbound_gateways():
-            return super()._process_queue(ids=ids)
-        return self._sms_center_process_queue()
+        if self.env["sms_center.gateway"]._outbound_gateways():
+            return self._sms_center_process_queue()
+        # No gateway: the center's SMS wait for one, the others go to IAP.
+        self._sms_center_process_queue()
+        others = self.search(
+            [
+                ("state", "=", "outgoing"),
+                ("to_delete", "!=", True),
+                ("sms_center_managed", "=", False),
+            ]
+            + ([("id", "in", ids)] if ids else []),
+            limit=10000,
+        )
+        if others:
+            return super()._process_queue(ids=others.ids)
+        return None
 
     # ------------------------------------------------------------------
     # Worker
@@ -233,26 +287,33 @@ class SmsSms(models.Model):
             if not batch:
                 break
             for gateway, sms_batch in batch.grouped("sms_center_gateway_id").items():
-                try:
-                    results = gateway._transmit(sms_batch)
-                except Exception as exc:  # noqa: BLE001 - keep the worker alive
-                    _logger.exception(
-                        "SMS gateway %s crashed while sending", gateway.code
-                    )
-                    results = {
-                        sms.id: dlr_lib.SendResult(False, True, detail=str(exc))
-                        for sms in sms_batch
-                    }
-                sms_batch._sms_center_apply_results(gateway, results)
+                sms_batch._sms_center_hand_over(gateway)
                 self._sms_center_commit()
         self._sms_center_schedule_retry()
         return True
 
+    def _sms_center_hand_over(self, gateway):
+        """Transmit ``self`` (claimed for ``gateway``) and record the outcome."""
+        try:
+            results = gateway._transmit(self)
+        except Exception as exc:  # noqa: BLE001 - keep the worker alive
+            _logger.exception("SMS gateway %s crashed while sending", gateway.code)
+            results = {
+                sms.id: dlr_lib.SendResult(False, True, detail=str(exc)) for sms in self
+            }
+        self._sms_center_apply_results(gateway, results)
+        gateway._after_transmit(self.filtered(lambda s: s.state == "pending"))
+
     @api.model
     def _sms_center_commit(self):
         """Commit worker progress: a batch handed to a gateway must stay
-        recorded whatever happens to the rest of the run (no SMS twice)."""
-        if not _testing():
+        recorded whatever happens to the rest of the run (no SMS twice).
+
+        ``sms_center_no_commit`` in the context: the caller's transaction
+        holds the whole run, as the simulator's does (nothing of it leaves
+        Odoo, so there is nothing to protect by committing early).
+        """
+        if not _testing() and not self.env.context.get("sms_center_no_commit"):
             self.env.cr.commit()  # pylint: disable=invalid-commit
 
     @api.model
@@ -278,20 +339,35 @@ class SmsSms(models.Model):
 
     @api.model
     def _sms_center_route_new(self, gateways):
-        """Give queued SMS without a gateway their gateway (by prefix)."""
+        """Give queued SMS without a gateway their gateway (by prefix).
+
+        SMS already waiting for a gateway are left alone until a gateway
+        changes (``sms_center.gateway`` releases them); while the center has
+        no gateway at all, only its own SMS are taken (the others are Odoo's
+        IAP sender's).
+        """
         rows = self._sms_center_lock_rows(
             """SELECT id FROM sms_sms
                 WHERE state = 'outgoing' AND NOT COALESCE(to_delete, FALSE)
+                  AND NOT COALESCE(sms_center_waiting, FALSE)
                   AND (sms_center_gateway_id IS NULL
                        OR sms_center_gateway_id != ALL(%s))
+                  AND (%s OR sms_center_managed)
                 ORDER BY id LIMIT 5000
                 FOR UPDATE SKIP LOCKED""",
-            [gateways.ids or [0]],
+            [gateways.ids or [0], bool(gateways)],
         )
         # sudo: the worker runs as the scheduler; the queue is system-only.
-        sms_records = self.sudo().browse(rows)
-        unroutable = self.browse()
-        for sms in sms_records:
+        self.sudo().browse(rows)._sms_center_route(gateways)
+        self._sms_center_commit()
+
+    def _sms_center_route(self, gateways):
+        """Route ``self`` (locked queued SMS) to ``gateways``, or fail them,
+        or keep them waiting for a gateway."""
+        Gateway = self.env["sms_center.gateway"]
+        Mixin = self.env["sms_center.sms.status.mixin"]
+        waiting = routed = self.browse()
+        for sms in self:
             number = phone.to_e164(sms.number)
             if not number:
                 sms.write(
@@ -305,22 +381,132 @@ class SmsSms(models.Model):
                     }
                 )
                 continue
-            gateway = self.env["sms_center.gateway"]._route_outbound(number, gateways)
+            gateway = Gateway._route_outbound(number, gateways)
             if gateway:
-                sms.write({"sms_center_gateway_id": gateway.id, "number": number})
+                sms.write(
+                    {
+                        "sms_center_gateway_id": gateway.id,
+                        "number": number,
+                        "sms_center_waiting": False,
+                    }
+                )
+                routed |= sms
+            elif Gateway._is_simulator_number(number):
+                reason = self.env._(
+                    "Test number of the simulator, which is not active: never "
+                    "sent through another gateway."
+                )
+                sms.write(
+                    {
+                        "state": "error",
+                        "failure_type": "sms_server",
+                        "sms_center_failure_reason": reason,
+                    }
+                )
+                sms.sms_tracker_id._action_update_from_sms_state(
+                    "error", failure_type="sms_server", failure_reason=reason
+                )
             else:
-                unroutable |= sms
-        if unroutable:
-            unroutable.write(
+                waiting |= sms
+        if waiting:
+            waiting.write(
                 {
-                    "state": "error",
-                    "failure_type": "sms_server",
+                    "sms_center_waiting": True,
                     "sms_center_failure_reason": self.env._(
                         "No active gateway sends to this number."
                     ),
                 }
             )
-        self._sms_center_commit()
+            waiting._sms_center_notify_waiting()
+        if routed:
+            Mixin._sms_status_release_waiting(routed.mapped("uuid"))
+            routed._sms_center_settle_waiting()
+
+    # ------------------------------------------------------------------
+    # Waiting for a gateway
+    # ------------------------------------------------------------------
+
+    def _sms_center_tickets(self):
+        """SMS tickets whose chatter ``self`` was posted in (answers)."""
+        messages = self.mail_message_id.filtered(lambda m: m.model == "helpdesk.ticket")
+        # sudo: the queue worker settles activities in every unit.
+        return self.env["helpdesk.ticket"].sudo().browse(messages.mapped("res_id"))
+
+    def _sms_center_notify_waiting(self):
+        """Administrators get an activity on each ticket whose answer waits
+        for a gateway (once per ticket and administrator while it waits)."""
+        activity_type = self.env.ref(
+            "sms_center.mail_activity_type_sms_no_gateway", raise_if_not_found=False
+        )
+        tickets = self._sms_center_tickets().exists()
+        if not activity_type or not tickets:
+            return
+        admins = self.env["sms_center.gateway"]._sms_center_admins()
+        for ticket in tickets:
+            numbers = {
+                phone.mask(sms.number)
+                for sms in self
+                if sms.mail_message_id.res_id == ticket.id
+            }
+            has = ticket.activity_ids.filtered(
+                lambda a: a.activity_type_id == activity_type
+            ).user_id
+            for admin in admins - has:
+                # In the administrator's language, whoever runs the worker.
+                env = self.with_context(lang=admin.lang).env
+                ticket.with_context(mail_activity_quick_update=True).activity_schedule(
+                    activity_type_id=activity_type.id,
+                    user_id=admin.id,
+                    note=env._(
+                        "The answer to %(number)s waits: no active SMS gateway "
+                        "sends to this number. Add or activate a gateway (SMS "
+                        "Center > Configuration > Gateways), or extend the "
+                        "numbers a gateway sends to; the answer then goes out "
+                        "by itself.",
+                        number=", ".join(sorted(numbers)),
+                    ),
+                )
+
+    def _sms_center_settle_waiting(self):
+        """Close the "waiting for a gateway" activities of the tickets whose
+        answers found a gateway."""
+        activity_type = self.env.ref(
+            "sms_center.mail_activity_type_sms_no_gateway", raise_if_not_found=False
+        )
+        if not activity_type:
+            return
+        for ticket in self._sms_center_tickets().exists():
+            activities = ticket.activity_ids.filtered(
+                lambda a: a.activity_type_id == activity_type
+            )
+            if not activities:
+                continue
+            still_waiting = self.search_count(
+                [
+                    ("mail_message_id", "in", ticket.message_ids.ids),
+                    ("state", "=", "outgoing"),
+                    ("sms_center_waiting", "=", True),
+                ],
+                limit=1,
+            )
+            if not still_waiting:
+                activities.action_feedback(
+                    feedback=self.env._("A gateway now sends this answer.")
+                )
+
+    @api.model
+    def _sms_center_release_waiting(self):
+        """A gateway was added or changed: route the waiting SMS again."""
+        # sudo: any administrator's change to a gateway releases the queue.
+        waiting = self.sudo().search(
+            [("state", "=", "outgoing"), ("sms_center_waiting", "=", True)]
+        )
+        if waiting:
+            # Only the flag: their status stays "waiting" until routed.
+            waiting.with_context(sms_center_keep_status=True).write(
+                {"sms_center_waiting": False}
+            )
+        self._sms_center_trigger_queue()
 
     @api.model
     def _sms_center_claim(self, gateways, limit=None):

@@ -21,3 +21,8 @@ from . import test_publication_http
 from . import test_receive_rpc
 from . import test_health
 from . import test_reporting
+from . import test_simulator
+from . import test_waiting_gateway
+from . import test_daily_use
+from . import test_public_keywords
+from . import test_demo

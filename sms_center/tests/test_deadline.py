@@ -241,7 +241,9 @@ class TestDeadline(ReminderCaseMixin, CommittedFixtureMixin, SmsCenterCase):
         self.assertEqual(len(ticket.activity_ids), 1)
         # The late answer settles the activity and the compliance.
         with freeze_time(utc("2026-12-03 14:00")):
-            ticket.with_user(self.user_health)._sms_center_mark_answered()
+            self.env["sms_center.reply.wizard"].with_user(self.user_health).create(
+                {"ticket_id": ticket.id, "body": "Maaf terlambat, stok datang besok."}
+            ).action_send()
         self.assertFalse(ticket.activity_ids)
         self.assertEqual(ticket.sms_compliance, "late")
 
@@ -305,6 +307,8 @@ class TestDeadline(ReminderCaseMixin, CommittedFixtureMixin, SmsCenterCase):
         self.assertEqual(superior[1].ticket_ids, third)
 
     def test_escalation_sms_disabled_by_default(self):
+        # The demo data turns it on: back to the default.
+        self.set_params(escalate_to_superior=False)
         self.officer_health.superior_id = self.officer_successor
         self.sms_at("2026-12-03 09:00")
         self.escalate("2026-12-03 13:00")

@@ -1,1 +1,2 @@
 from . import deadline
+from . import mail

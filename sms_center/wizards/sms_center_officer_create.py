@@ -72,6 +72,8 @@ class SmsCenterOfficerCreate(models.TransientModel):
                             [self.env.ref("sms_center.group_officer").id]
                         )
                     ],
+                    # Officers land in their inbox after logging in (R19).
+                    "action_id": self.env.ref("sms_center.action_sms_inbox").id,
                 }
             )
         )
