@@ -165,6 +165,8 @@ GLOSSARY_RULES = (
         "plain 'Sekretariat' reads as Sekretariat Daerah",
         "Dieskalasikan ke sekretariat.",
         "Dieskalasikan ke Sekretariat SMS Center.",
+        # The Regional Secretariat itself, a unit of the demo data.
+        allowed_msgids=("Sekretariat Daerah",),
     ),
     Rule(
         "unit",

@@ -607,7 +607,6 @@ class SmsCenterGateway(models.Model):
         """ "Send" ``sms_records``: they land on the simulated phones."""
         self.ensure_one()
         Log = self.env["sms_center.simulator.message"]
-        origins = Log._origin_labels()
         # sudo: the simulator's phones are written by the queue worker.
         Log.sudo().create(
             [
@@ -620,7 +619,7 @@ class SmsCenterGateway(models.Model):
                     or self.default_sender_id
                     or False,
                     "sms_uuid": sms.uuid,
-                    "origin": origins.get(sms.mail_message_id.model) or False,
+                    "origin": Log._origin_of(sms),
                     "state": "sent",
                 }
                 for sms in sms_records

@@ -47,6 +47,9 @@ class SmsCenterSimulatorMessage(models.Model):
         [
             ("answer", "Answer"),
             ("auto_reply", "Automatic reply"),
+            ("receipt", "Receipt"),
+            ("status", "Status (CEK)"),
+            ("info", "Service information (INFO)"),
             ("reminder", "Reminder"),
             ("test", "Test SMS"),
         ],
@@ -59,14 +62,22 @@ class SmsCenterSimulatorMessage(models.Model):
     failure_reason = fields.Char(readonly=True)
 
     @api.model
-    def _origin_labels(self):
-        """Origin of an outgoing SMS, from the model of its chatter post."""
+    def _origin_of(self, sms):
+        """Origin of an outgoing ``sms.sms``, from the record it was posted on."""
+        post = sms.mail_message_id
+        if post.model == "sms_center.message":
+            # sudo: the simulator's phones are written by the queue worker.
+            message = self.env["sms_center.message"].sudo().browse(post.res_id)
+            return {
+                "receipt": "receipt",
+                "status": "status",
+                "info": "info",
+            }.get(message.exists().auto_reply_kind, "auto_reply")
         return {
             "helpdesk.ticket": "answer",
-            "sms_center.message": "auto_reply",
             "sms_center.reminder": "reminder",
             "sms_center.gateway": "test",
-        }
+        }.get(post.model, False)
 
     # ------------------------------------------------------------------
     # The simulator screen (client action sms_center.simulator)

@@ -155,8 +155,14 @@ class TestSimulatorScreen(SimulatorCase):
         data = self.simulate("TDINKES obat di puskesmas habis")
         self.assertEqual(data["number"], TEST_PHONE)
         self.assertEqual(data["center_number"], "0812-2700-9999")
-        sent = data["conversation"][-1]
-        self.assertEqual(sent["direction"], "in")
+        sent = [row for row in data["conversation"] if row["direction"] == "in"][-1]
+        self.assertEqual(sent["body"], "TDINKES obat di puskesmas habis")
+        # The citizen's receipt (when receipts are on) shows on the phone.
+        self.env["ir.config_parameter"].set_param("sms_center.receipt_enabled", "True")
+        data = self.simulate("TDINKES vaksin masih ada?", number="0812-7777-0002")
+        receipt = data["conversation"][-1]
+        self.assertEqual((receipt["direction"], receipt["origin"]), ("out", "Receipt"))
+        self.assertEqual(receipt["state"], "delivered")
         self.assertEqual(sent["routing"]["state"], "routed")
         self.assertIn("TDINKES", sent["routing"]["notes"][0])
         message = self.Log.browse(sent["id"]).message_id
@@ -188,6 +194,7 @@ class TestSimulatorScreen(SimulatorCase):
         self.assertEqual(sent["routing"]["state"], "unknown")
         self.assertEqual(reply["direction"], "out")
         self.assertEqual(reply["state"], "delivered")
+        self.assertEqual(reply["origin"], "Automatic reply")
         message = self.Log.browse(sent["id"]).message_id
         self.assertEqual(reply["body"], message.auto_reply_body)
         self.assertEqual(message.sms_state, "sent")
@@ -220,7 +227,7 @@ class TestSimulatorScreen(SimulatorCase):
 
     def test_clear_forgets_the_conversation_not_the_ticket(self):
         data = self.simulate("TDINKES obat habis")
-        message = self.Log.browse(data["conversation"][-1]["id"]).message_id
+        message = self.Log.browse(data["conversation"][0]["id"]).message_id
         data = self.Log.with_user(self.user_secretariat).simulator_clear(
             self.simulator.id, TEST_PHONE
         )
