@@ -99,7 +99,8 @@ class TestSimulatorGateway(SimulatorCase):
             inbox.search([("sms_needs_action", "=", True)]),
             "back in the officer's list",
         )
-        log = self.Log.search([("number", "=", FAILING_PHONE)])
+        log = self.Log.search([("sms_uuid", "=", reply.sms_uuid)])
+        self.assertEqual(log.number, FAILING_PHONE)
         self.assertEqual(log.state, "failed")
         self.assertEqual(log.failure_reason, reason)
         # One tap: the latest answer goes again (and fails again here).
