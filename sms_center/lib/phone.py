@@ -161,3 +161,58 @@ def _prefix_e164(prefix, region=DEFAULT_REGION):
     else:
         e164 = "+" + digits
     return e164 if len(e164) - 1 >= 6 else None
+
+
+# Separators people and gateways put inside a written number.
+_SEP = r"[\s.\-()]*"
+# Any number worth hiding in free text: an Indonesian mobile number in its
+# national or international form, or any international number with "+".
+_ANY_NUMBER = re.compile(
+    r"(?<![\d+])(?:"
+    r"(?:(?:\+|00)" + _SEP + r"62|62|0)" + _SEP + r"8(?:" + _SEP + r"\d){7,11}"
+    r"|\+" + _SEP + r"[1-9](?:" + _SEP + r"\d){7,14}"
+    r")(?!\d)"
+)
+
+
+def text_pattern(e164):
+    """Regular expression finding ``e164`` in free text, in the forms it is
+    usually written: ``+62 812-3456-7890``, ``6281234567890``,
+    ``0812 3456 7890``, ``(0812) 34567890``, ``81234567890``."""
+    try:
+        parsed = phonenumbers.parse(e164, DEFAULT_REGION)
+    except phonenumbers.NumberParseException:
+        return None
+    national = str(parsed.national_number)
+    country = str(parsed.country_code)
+    prefix = rf"(?:(?:(?:\+|00){_SEP})?{_SEP.join(country)}|0){_SEP}"
+    digits = _SEP.join(national)
+    return re.compile(rf"(?<![\d+])\(?(?:{prefix})?{digits}(?!\d)")
+
+
+def mask_in_text(text, numbers):
+    """``text`` with every occurrence of the E.164 ``numbers`` masked."""
+    if not text:
+        return text
+    for number in numbers:
+        pattern = text_pattern(number)
+        if pattern:
+            text = pattern.sub(lambda _m, n=number: mask(n), text)
+    return text
+
+
+def mask_any_number_in_text(text):
+    """``text`` with anything that looks like a phone number masked (old
+    gateway errors, whose numbers are not known one by one)."""
+    if not text:
+        return text
+
+    def _mask(match):
+        written = match.group(0)
+        e164 = to_e164(written)
+        if e164:
+            return mask(e164)
+        digits = re.sub(r"\D", "", written)
+        return mask(digits)
+
+    return _ANY_NUMBER.sub(_mask, text)
