@@ -58,9 +58,13 @@
         "data/sms_center_report_data.xml",
         "views/sms_center_simulator_views.xml",
         "views/website_menus.xml",
+        "data/sms_center_personal_data.xml",
+        "report/report_data_request.xml",
+        "views/sms_center_data_request_views.xml",
     ],
     "demo": ["demo/sms_center_demo.xml", "demo/sms_center_demo_website.xml"],
     "post_init_hook": "post_init_hook",
+    "uninstall_hook": "uninstall_hook",
     "assets": {
         "web.assets_backend": [
             "sms_center/static/src/**/*",

@@ -1,4 +1,7 @@
 from . import sms_center_sms_status_mixin
+from . import sms_center_number_mask_mixin
+from . import sms_center_number_reveal
+from . import mail_notification
 from . import sms_sms
 from . import res_partner
 from . import res_users
@@ -25,3 +28,5 @@ from . import sms_center_outgoing_analysis
 from . import sms_center_report
 from . import sms_center_simulator_message
 from . import sms_center_overview
+from . import sms_center_personal_data
+from . import sms_center_data_request

@@ -8,7 +8,7 @@ from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.tools.sql import create_index
 
-from ..lib import masking, ticket_reference
+from ..lib import masking, pseudonym, ticket_reference
 from ..tools.deadline import (
     DEFAULT_DEADLINE_HOURS,
     DUE_SOON,
@@ -68,6 +68,12 @@ class HelpdeskTicket(models.Model):
         string="SMS code as typed",
         compute="_compute_sms_reference_typed",
         search="_search_sms_reference_typed",
+    )
+    sms_number_pseudonymised = fields.Boolean(
+        string="Number pseudonymised",
+        compute="_compute_sms_number_pseudonymised",
+        help="The citizen's number was replaced by its pseudonym (retention "
+        "period or the citizen's request): no answer can be sent any more.",
     )
     sms_received_at = fields.Datetime(string="Received", readonly=True, index=True)
     sms_answered = fields.Boolean(
@@ -636,11 +642,35 @@ class HelpdeskTicket(models.Model):
         return super(HelpdeskTicket, self.sudo())._phone_get_country()
 
     def _sms_center_citizen_number(self):
-        """E.164 number to answer, from the first SMS of the ticket."""
+        """E.164 number to answer, from the first SMS of the ticket; False
+        when there is none or it was pseudonymised."""
         self.ensure_one()
         # sudo: officers answer without seeing the citizen's number (R5).
         messages = self.sudo().sms_message_ids.sorted("received_at")
-        return messages[:1].sender_e164 or False
+        number = messages[:1].sender_e164 or False
+        return False if pseudonym.is_pseudonym(number) else number
+
+    @api.depends("sms_message_ids.pseudonymised_at")
+    def _compute_sms_number_pseudonymised(self):
+        for ticket in self:
+            # sudo: officers may not read every SMS of their tickets.
+            ticket.sms_number_pseudonymised = any(
+                ticket.sudo().sms_message_ids.mapped("pseudonymised_at")
+            )
+
+    def action_sms_center_reveal_number(self):
+        """Show the citizen's number to a secretariat member, and log it."""
+        self.ensure_one()
+        if not self.env.user.has_group("sms_center.group_secretariat"):
+            raise AccessError(
+                self.env._("Only the secretariat can see citizens' numbers in full.")
+            )
+        self.check_access("read")
+        # sudo: the number is read to be shown by the logged action.
+        messages = self.sudo().sms_message_ids.sorted("received_at")
+        return self.env["sms_center.number.reveal"]._reveal(
+            self, [messages[:1].sender_e164 or messages[:1].sender]
+        )
 
     def _sms_center_mark_answered(self):
         """First answer: record when, move to the Answered stage."""

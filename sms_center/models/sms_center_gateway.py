@@ -55,12 +55,15 @@ ROUTING_FIELDS = frozenset(
 # Transport errors quote the URL they called, and its query string holds
 # Kannel's sendsms or status password, the citizen's number and the text:
 # it is cut from every error stored (failure reasons reach officers, R5).
+# Gateways' own error texts may quote the number too ("invalid destination
+# +62812..."): it is masked (UU 27/2022, data minimisation).
 _URL_QUERY = re.compile(r"(?<=[\w/.~-])\?(?=[\w.~%-]+=)[^\s'\"()<>]*")
 
 
 def _redact(text):
-    """``text`` without the query strings of the URLs it quotes."""
-    return _URL_QUERY.sub("?…", text or "")
+    """``text`` without the query strings of the URLs it quotes, and with
+    the phone numbers it quotes masked."""
+    return phone.mask_any_number_in_text(_URL_QUERY.sub("?…", text or ""))
 
 
 class SmsCenterGateway(models.Model):

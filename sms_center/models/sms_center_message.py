@@ -12,6 +12,7 @@ from odoo.tools import plaintext2html
 from ..lib import citizen_text, gsm, keyword_parser, phone, ticket_reference
 from ..tools.deadline import regency_tz, to_local
 from ..tools.mail import author_email_from
+from ..tools.pseudonym import ensure_pseudonym_sql, pseudonyms
 
 _logger = logging.getLogger(__name__)
 
@@ -21,12 +22,19 @@ MAX_SENDER_LENGTH = 64
 # Fields that record what the citizen sent: nobody may change them (Pasal 11e).
 IMMUTABLE_FIELDS = (
     "sender",
+    "sender_e164",
+    "sender_key",
     "text",
     "received_at",
     "recipient",
     "gateway_id",
     "gateway_message_id",
+    "pseudonymised_at",
 )
+# Senders that may be a person's number: pseudonymised after the retention
+# period. Short codes and alphanumeric sender IDs belong to operators and
+# services and are kept.
+PERSONAL_SENDER_KINDS = (phone.KIND_NUMBER, phone.KIND_INVALID)
 
 
 class SmsCenterMessage(models.Model):
@@ -34,7 +42,11 @@ class SmsCenterMessage(models.Model):
 
     _name = "sms_center.message"
     _description = "Inbound SMS"
-    _inherit = ["mail.thread", "sms_center.sms.status.mixin"]
+    _inherit = [
+        "mail.thread",
+        "sms_center.sms.status.mixin",
+        "sms_center.number.mask.mixin",
+    ]
     _order = "received_at desc, id desc"
     _rec_name = "display_name"
 
@@ -53,6 +65,22 @@ class SmsCenterMessage(models.Model):
         groups="sms_center.group_secretariat",
     )
     sender_masked = fields.Char(string="Sender", readonly=True)
+    sender_key = fields.Char(
+        string="Sender key",
+        readonly=True,
+        index="btree_not_null",
+        groups="sms_center.group_secretariat",
+        help="Keyed hash (HMAC) of the sender's number: the same for every SMS "
+        "of a number, before and after the number is pseudonymised. Count "
+        "distinct senders with it.",
+    )
+    pseudonymised_at = fields.Datetime(
+        string="Number pseudonymised",
+        readonly=True,
+        copy=False,
+        help="When the sender's number was replaced by its pseudonym (retention "
+        "period or a citizen's request). The text is never changed.",
+    )
     sender_kind = fields.Selection(
         [
             (phone.KIND_NUMBER, "Phone number"),
@@ -111,7 +139,9 @@ class SmsCenterMessage(models.Model):
     ticket_id = fields.Many2one(
         "helpdesk.ticket", readonly=True, index="btree_not_null", ondelete="set null"
     )
-    partner_id = fields.Many2one("res.partner", string="Contact", readonly=True)
+    partner_id = fields.Many2one(
+        "res.partner", string="Contact", readonly=True, index="btree_not_null"
+    )
     # Set on the ticket, where officers and the secretariat work (R10).
     category_id = fields.Many2one(related="ticket_id.category_id")
     simulated = fields.Boolean(
@@ -179,16 +209,40 @@ class SmsCenterMessage(models.Model):
                ON sms_center_message (received_at)
                WHERE state = 'to_route'"""
         )
+        # Retention work: messages whose number is still stored.
+        cr.execute(
+            """CREATE INDEX IF NOT EXISTS sms_center_message_not_pseudonymised_idx
+               ON sms_center_message (ticket_id, received_at)
+               WHERE pseudonymised_at IS NULL"""
+        )
         # The citizen's words cannot change, even through SQL (Pasal 11e).
+        # The one change allowed (UU 27/2022, storage limitation): the
+        # number, once, into its own keyed pseudonym, which only this
+        # database can compute (tools/pseudonym.py); the text never.
+        ensure_pseudonym_sql(cr)
         cr.execute(
             """CREATE OR REPLACE FUNCTION sms_center_message_immutable()
                RETURNS trigger LANGUAGE plpgsql AS $$
                BEGIN
                  IF NEW.text IS DISTINCT FROM OLD.text
-                    OR NEW.sender IS DISTINCT FROM OLD.sender
                     OR NEW.received_at IS DISTINCT FROM OLD.received_at
                     OR NEW.recipient IS DISTINCT FROM OLD.recipient
                     OR NEW.gateway_message_id IS DISTINCT FROM OLD.gateway_message_id
+                    OR (NEW.sender IS DISTINCT FROM OLD.sender
+                        AND (OLD.sender LIKE 'psn:%'
+                             OR NEW.sender IS DISTINCT FROM sms_center_pseudonym(
+                                  COALESCE(OLD.sender_e164, OLD.sender))))
+                    OR (NEW.sender_e164 IS DISTINCT FROM OLD.sender_e164
+                        AND (OLD.sender_e164 LIKE 'psn:%'
+                             OR NEW.sender_e164 IS DISTINCT FROM
+                                sms_center_pseudonym(OLD.sender_e164)))
+                    OR (NEW.sender_key IS DISTINCT FROM OLD.sender_key
+                        AND (OLD.sender_key IS NOT NULL
+                             OR OLD.sender_e164 LIKE 'psn:%'
+                             OR NEW.sender_key IS DISTINCT FROM
+                                sms_center_pseudonym(OLD.sender_e164)))
+                    OR (OLD.pseudonymised_at IS NOT NULL
+                        AND NEW.pseudonymised_at IS DISTINCT FROM OLD.pseudonymised_at)
                  THEN
                    RAISE EXCEPTION 'sms_center: an inbound SMS cannot be altered'
                      USING ERRCODE = 'integrity_constraint_violation';
@@ -200,6 +254,13 @@ class SmsCenterMessage(models.Model):
                CREATE TRIGGER sms_center_message_immutable
                  BEFORE UPDATE ON sms_center_message
                  FOR EACH ROW EXECUTE FUNCTION sms_center_message_immutable();"""
+        )
+        # SMS stored before sender keys existed get theirs.
+        cr.execute(
+            """UPDATE sms_center_message
+                  SET sender_key = sms_center_pseudonym(sender_e164)
+                WHERE sender_key IS NULL AND sender_e164 IS NOT NULL
+                  AND sender_e164 NOT LIKE 'psn:%'"""
         )
 
     @api.depends("received_at")
@@ -218,6 +279,20 @@ class SmsCenterMessage(models.Model):
             message.display_name = " ".join(
                 filter(None, [message.keyword_text, message.sender_masked])
             ) or self.env._("SMS #%(id)s", id=message.id)
+
+    # ------------------------------------------------------------------
+    # Masked number (sms_center.number.mask.mixin)
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _sms_center_masked_fields(self):
+        return ["sender", "sender_e164"]
+
+    def _sms_center_reveal_values(self):
+        self.ensure_one()
+        # sudo: the number is read to be shown by the logged action.
+        message = self.sudo()
+        return [message.sender_e164 or message.sender]
 
     # ------------------------------------------------------------------
     # Integrity
@@ -401,6 +476,9 @@ class SmsCenterMessage(models.Model):
             **simulated,
             "sender": sender,
             "sender_e164": classified.e164,
+            "sender_key": pseudonyms(self.env.cr, [classified.e164]).get(
+                classified.e164, False
+            ),
             "sender_kind": classified.kind,
             "sender_masked": phone.mask(classified.e164) if classified.e164 else sender,
             "text": text,

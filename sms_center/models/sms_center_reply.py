@@ -1,7 +1,7 @@
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
-from ..lib import gsm, masking
+from ..lib import gsm, masking, pseudonym
 
 
 class SmsCenterReply(models.Model):
@@ -9,7 +9,7 @@ class SmsCenterReply(models.Model):
 
     _name = "sms_center.reply"
     _description = "SMS Answer"
-    _inherit = ["sms_center.sms.status.mixin"]
+    _inherit = ["sms_center.sms.status.mixin", "sms_center.number.mask.mixin"]
     _order = "id desc"
 
     ticket_id = fields.Many2one(
@@ -64,6 +64,10 @@ class SmsCenterReply(models.Model):
                 or False
             )
 
+    @api.model
+    def _sms_center_masked_fields(self):
+        return ["number"]
+
     @api.model_create_multi
     def create(self, vals_list):
         for vals in vals_list:
@@ -97,5 +101,13 @@ class SmsCenterReply(models.Model):
             if reply.sms_state != "failed":
                 raise UserError(self.env._("Only failed answers can be sent again."))
             reply.ticket_id.check_access("write")
+            # sudo: the number is hidden from officers (R5).
+            if pseudonym.is_pseudonym(reply.sudo().number):
+                raise UserError(
+                    self.env._(
+                        "The citizen's number was pseudonymised (personal data "
+                        "protection): this answer cannot be sent again."
+                    )
+                )
         self._send()
         return True

@@ -275,6 +275,16 @@ class SmsCenterSettingsMixin(models.AbstractModel):
         help="Empty: Head of the SMS Center.",
     )
 
+    # --- Citizens' personal data (UU 27/2022) ---
+    sms_center_retention_months = fields.Integer(
+        string="Keep citizens' numbers (months)",
+        sms_center_param="sms_center.retention_months",
+        default=24,
+        help="Months a citizen's number is kept after the ticket is closed (or "
+        "after an SMS without a ticket arrived); then it is replaced by its "
+        "pseudonym. The SMS text is never changed. 0: keep the numbers.",
+    )
+
     # ------------------------------------------------------------------
     # Selections and checks
     # ------------------------------------------------------------------
@@ -298,6 +308,7 @@ class SmsCenterSettingsMixin(models.AbstractModel):
         "sms_center_health_wait_minutes",
         "sms_center_health_overdue_tickets",
         "sms_center_health_cron_late_minutes",
+        "sms_center_retention_months",
     )
     def _check_sms_center_not_negative(self):
         for settings in self:
@@ -308,6 +319,7 @@ class SmsCenterSettingsMixin(models.AbstractModel):
                 "sms_center_health_wait_minutes",
                 "sms_center_health_overdue_tickets",
                 "sms_center_health_cron_late_minutes",
+                "sms_center_retention_months",
             ):
                 if settings[name] < 0:
                     raise ValidationError(

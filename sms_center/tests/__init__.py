@@ -26,3 +26,5 @@ from . import test_waiting_gateway
 from . import test_daily_use
 from . import test_public_keywords
 from . import test_demo
+from . import test_personal_data
+from . import test_data_request

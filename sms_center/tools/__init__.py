@@ -1,2 +1,3 @@
 from . import deadline
 from . import mail
+from . import pseudonym

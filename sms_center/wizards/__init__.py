@@ -6,3 +6,4 @@ from . import sms_center_gateway_test
 from . import sms_center_officer_create
 from . import sms_center_publication_wording
 from . import sms_center_publication_wording_line
+from . import sms_resend

@@ -123,6 +123,13 @@ class SmsCenterReplyWizard(models.TransientModel):
         if self.state != "draft":
             raise UserError(self.env._("This answer was sent already."))
         number = ticket._sms_center_citizen_number()
+        if not number and ticket.sms_number_pseudonymised:
+            raise UserError(
+                self.env._(
+                    "The citizen's number was pseudonymised (personal data "
+                    "protection): no answer can be sent any more."
+                )
+            )
         if not number:
             raise UserError(self.env._("This ticket has no citizen number to answer."))
         # sudo: the answer record stores the citizen's number, which the

@@ -1,0 +1,873 @@
+"""Citizens' numbers: retention and pseudonymisation (UU 27/2022 PDP).
+
+A citizen's number lives in several places: the inbound SMS (``sender``,
+``sender_e164``), the answers (``number``), the citizen's contact
+(``mobile``, ``phone``, ``phone_sanitized``), Odoo's SMS queue
+(``sms.sms.number``), the chatter's SMS notifications
+(``mail.notification.sms_number``), the modem's stored parts and delivery
+reports, and, sometimes, in texts the center wrote itself (failure reasons,
+gateway errors, notes, answers). Pseudonymising a number replaces it by its
+keyed pseudonym (``tools/pseudonym.py``) in the structured fields and by its
+masked form (``0812****432``) in the center's own texts. The citizen's SMS
+text, and its copies on the ticket, are never changed (Pasal 11 huruf e).
+
+Two ways in:
+
+* the retention cron: every number of the SMS of tickets closed more than
+  the retention period ago (and of SMS without a ticket received before
+  then); the contact once every SMS linked to it is pseudonymised; old
+  transport logs (modem parts and reports, queue rows, notifications,
+  gateway errors) by age;
+* a data protection request (``sms_center.data.request``): everything of
+  one number, at once.
+
+The work is raw SQL on rows locked first (``FOR NO KEY UPDATE SKIP
+LOCKED``): two cron workers share the work without waiting on each other,
+and a run repeated later finds nothing left to do (idempotent). Per number,
+the contact is pseudonymised under the same advisory lock as the one
+inbound routing takes, so that a new SMS and the retention never disagree
+on its contact.
+"""
+
+import logging
+
+from dateutil.relativedelta import relativedelta
+
+from odoo import api, fields, models
+from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
+from odoo.tools import SQL
+
+from ..lib import phone
+from ..lib import pseudonym as pseudonym_lib
+from ..tools.pseudonym import pseudonyms
+
+_logger = logging.getLogger(__name__)
+
+# Tickets (or SMS without a ticket) pseudonymised per cron round; the cron
+# runs again at once while some are left.
+RETENTION_BATCH = 200
+# Rows of old transport logs looked at per table and cron run.
+LOG_SWEEP_BATCH = 1000
+PERSONAL_SENDER_KINDS = [phone.KIND_NUMBER, phone.KIND_INVALID]
+# Rough PostgreSQL pre-filter of texts that may hold a phone number; the
+# exact test is lib.phone (Python).
+SQL_NUMBER_HINT = r"(\+|62|0)[-. ()]*[1-9]([-. ()]*[0-9]){7,}"
+
+
+# Not a pseudonym yet (pseudonyms start with lib.pseudonym.PREFIX).
+NOT_PSEUDONYM = "left(%s, 4) <> 'psn:'"
+
+
+def _not_pseudonym(column):
+    return SQL(NOT_PSEUDONYM, SQL.identifier(column))
+
+
+class SmsCenterPersonalData(models.AbstractModel):
+    _name = "sms_center.personal.data"
+    _description = "SMS Center citizens' numbers (retention, pseudonymisation)"
+
+    # ------------------------------------------------------------------
+    # Pseudonyms
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _pseudonym(self, value):
+        """The pseudonym of ``value`` (an E.164 number), or False."""
+        if not value or pseudonym_lib.is_pseudonym(value):
+            return value or False
+        return pseudonyms(self.env.cr, [value]).get(value, False)
+
+    # ------------------------------------------------------------------
+    # Retention (scheduled action)
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _retention_cutoff(self):
+        """Records older than this lose their numbers; None: keep them."""
+        months = self.env["sms_center.settings"]._sms_center_setting("retention_months")
+        if months <= 0:
+            return None
+        return fields.Datetime.now() - relativedelta(months=months)
+
+    @api.model
+    def _cron_apply_retention(self, batch_size=RETENTION_BATCH):
+        """Pseudonymise the numbers kept longer than the retention period.
+
+        Returns ``{"messages": n, "partners": n, "logs": n}`` for this round.
+        """
+        cutoff = self._retention_cutoff()
+        if cutoff is None:
+            return {}
+        self.env.flush_all()
+        try:
+            with self.env.cr.savepoint(flush=False):
+                ticket_ids = self._lock_ids(
+                    SQL(
+                        """SELECT t.id FROM helpdesk_ticket t
+                             JOIN helpdesk_ticket_stage s ON s.id = t.stage_id
+                            WHERE t.sms_keyword_id IS NOT NULL AND s.closed
+                              AND t.closed_date < %(cutoff)s
+                              AND EXISTS (
+                                  SELECT 1 FROM sms_center_message m
+                                   WHERE m.ticket_id = t.id
+                                     AND m.pseudonymised_at IS NULL
+                                     AND m.sender_kind = ANY(%(kinds)s))
+                            ORDER BY t.id LIMIT %(limit)s
+                              FOR NO KEY UPDATE OF t SKIP LOCKED""",
+                        cutoff=cutoff,
+                        kinds=PERSONAL_SENDER_KINDS,
+                        limit=batch_size,
+                    )
+                )
+                message_ids = self._lock_ids(
+                    SQL(
+                        """SELECT id FROM sms_center_message
+                            WHERE ticket_id = ANY(%(tickets)s)
+                              AND pseudonymised_at IS NULL
+                              AND sender_kind = ANY(%(kinds)s)
+                              FOR NO KEY UPDATE SKIP LOCKED""",
+                        tickets=ticket_ids,
+                        kinds=PERSONAL_SENDER_KINDS,
+                    )
+                )
+                message_ids += self._lock_ids(
+                    SQL(
+                        """SELECT id FROM sms_center_message
+                            WHERE ticket_id IS NULL AND pseudonymised_at IS NULL
+                              AND sender_kind = ANY(%(kinds)s)
+                              AND received_at < %(cutoff)s
+                            ORDER BY id LIMIT %(limit)s
+                              FOR NO KEY UPDATE SKIP LOCKED""",
+                        cutoff=cutoff,
+                        kinds=PERSONAL_SENDER_KINDS,
+                        limit=batch_size,
+                    )
+                )
+                messages = self.env["sms_center.message"].browse(message_ids)
+                done = self._pseudonymise_records(
+                    messages, self.env["helpdesk.ticket"].browse(ticket_ids)
+                )
+                partners = self._pseudonymise_partners(
+                    self._partners_due(messages, batch_size)
+                )
+                logs = self._pseudonymise_old_logs(cutoff)
+        except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY as exc:
+            # Another transaction changed a row of this batch since this one
+            # began: nothing of the batch is kept; the next run takes it.
+            _logger.info(
+                "Retention of citizens' numbers: batch left for the next run (%s)",
+                type(exc).__name__,
+            )
+            self.env.invalidate_all()
+            return {}
+        self.env.invalidate_all()
+        remaining = self._retention_remaining(cutoff)
+        self.env["ir.cron"]._notify_progress(
+            done=done + len(partners), remaining=remaining
+        )
+        if done or partners or logs:
+            _logger.info(
+                "Retention of citizens' numbers: %s SMS, %s contacts, %s log rows "
+                "pseudonymised; %s tickets or SMS left",
+                done,
+                len(partners),
+                logs,
+                remaining,
+            )
+        return {"messages": done, "partners": len(partners), "logs": logs}
+
+    @api.model
+    def _retention_remaining(self, cutoff):
+        """Tickets and SMS without a ticket still due (the cron runs again)."""
+        cr = self.env.cr
+        cr.execute(
+            SQL(
+                """SELECT count(DISTINCT COALESCE(m.ticket_id, -m.id))
+                     FROM sms_center_message m
+                     LEFT JOIN helpdesk_ticket t ON t.id = m.ticket_id
+                     LEFT JOIN helpdesk_ticket_stage s ON s.id = t.stage_id
+                    WHERE m.pseudonymised_at IS NULL
+                      AND m.sender_kind = ANY(%(kinds)s)
+                      AND ((m.ticket_id IS NULL AND m.received_at < %(cutoff)s)
+                           OR (t.sms_keyword_id IS NOT NULL AND s.closed
+                               AND t.closed_date < %(cutoff)s))""",
+                cutoff=cutoff,
+                kinds=PERSONAL_SENDER_KINDS,
+            )
+        )
+        return cr.fetchone()[0]
+
+    @api.model
+    def _lock_ids(self, query):
+        """Ids of the rows ``query`` (an SQL SELECT ... FOR ...) locks.
+
+        A concurrency error (a row changed since this transaction began) goes
+        to the caller, without an error in the log: it is a normal race
+        between workers, handled there.
+        """
+        self.env.cr.execute(query, log_exceptions=False)
+        return [row[0] for row in self.env.cr.fetchall()]
+
+    @api.model
+    def _execute(self, query):
+        """Run the SQL ``query``; concurrency errors go to the caller unlogged."""
+        self.env.cr.execute(query, log_exceptions=False)
+        return self.env.cr.rowcount
+
+    # ------------------------------------------------------------------
+    # Pseudonymising records
+    # ------------------------------------------------------------------
+
+    def _pseudonymise_records(self, messages, tickets):
+        """Pseudonymise the numbers of ``messages`` (inbound SMS, with their
+        automatic replies) and of ``tickets`` (answers, chatter, SMS queue,
+        notifications, modem parts and reports). Rows are written in SQL; the
+        caller has locked ``messages`` and ``tickets``. Returns the number of
+        SMS pseudonymised."""
+        cr = self.env.cr
+        self.env.flush_all()
+        now = fields.Datetime.now()
+        uid = self.env.uid
+        cr.execute(
+            SQL(
+                """SELECT id, sender, sender_e164, sender_kind, sms_uuid,
+                          partner_id, ticket_id
+                     FROM sms_center_message
+                    WHERE id = ANY(%s) AND pseudonymised_at IS NULL
+                      AND sender_kind = ANY(%s)""",
+                messages.ids,
+                PERSONAL_SENDER_KINDS,
+            )
+        )
+        rows = cr.fetchall()
+        message_ids = [row[0] for row in rows]
+        numbers = {row[2] for row in rows if row[2]}
+        uuids = {row[4] for row in rows if row[4]}
+        citizen_partner_ids = {row[5] for row in rows if row[5]}
+        ticket_ids = sorted(set(tickets.ids) | {row[6] for row in rows if row[6]})
+        cr.execute(
+            SQL(
+                """SELECT id, number, sms_uuid FROM sms_center_reply
+                    WHERE ticket_id = ANY(%s)""",
+                ticket_ids,
+            )
+        )
+        reply_ids = []
+        for reply_id, number, uuid in cr.fetchall():
+            reply_ids.append(reply_id)
+            if number and not pseudonym_lib.is_pseudonym(number):
+                numbers.add(number)
+            if uuid:
+                uuids.add(uuid)
+        cr.execute(
+            SQL(
+                """SELECT DISTINCT partner_id FROM helpdesk_ticket
+                    WHERE id = ANY(%s) AND partner_id IS NOT NULL""",
+                ticket_ids,
+            )
+        )
+        citizen_partner_ids |= {row[0] for row in cr.fetchall()}
+        numbers = sorted(numbers)
+        uuids = sorted(uuids)
+        # Inbound SMS: the number into its pseudonym, once (the trigger
+        # checks it); an invalid sender also loses its unmasked display.
+        for message_id, sender, _e164, kind, *_rest in rows:
+            if kind == phone.KIND_INVALID:
+                self._execute(
+                    SQL(
+                        """UPDATE sms_center_message SET sender_masked = %s
+                            WHERE id = %s""",
+                        phone.mask(sender),
+                        message_id,
+                    )
+                )
+        done = self._execute(
+            SQL(
+                """UPDATE sms_center_message
+                      SET sender = sms_center_pseudonym(COALESCE(sender_e164, sender)),
+                          sender_e164 = sms_center_pseudonym(sender_e164),
+                          sender_key = COALESCE(sender_key,
+                                                sms_center_pseudonym(sender_e164)),
+                          pseudonymised_at = %(now)s,
+                          write_uid = %(uid)s, write_date = %(now)s
+                    WHERE id = ANY(%(ids)s) AND pseudonymised_at IS NULL""",
+                now=now,
+                uid=uid,
+                ids=message_ids,
+            )
+        )
+        self._mask_texts(
+            "sms_center_message", ["sms_failure_reason"], message_ids, numbers
+        )
+        # Answers: the number they went to; the number in their texts.
+        self._execute(
+            SQL(
+                """UPDATE sms_center_reply
+                      SET number = sms_center_pseudonym(number),
+                          write_uid = %s, write_date = %s
+                    WHERE id = ANY(%s) AND %s""",
+                uid,
+                now,
+                reply_ids,
+                _not_pseudonym("number"),
+            )
+        )
+        self._mask_texts(
+            "sms_center_reply", ["body", "sms_failure_reason"], reply_ids, numbers
+        )
+        self._mask_texts("helpdesk_ticket", ["partner_name"], ticket_ids, numbers)
+        # Chatter of the tickets and SMS: notes, SMS queue, notifications.
+        # The citizen's own SMS, copied on the ticket, stay as received.
+        cr.execute(
+            SQL(
+                """SELECT id FROM mail_message
+                    WHERE (model = 'helpdesk.ticket' AND res_id = ANY(%s))
+                       OR (model = 'sms_center.message' AND res_id = ANY(%s))""",
+                ticket_ids,
+                message_ids,
+            )
+        )
+        mail_ids = [row[0] for row in cr.fetchall()]
+        self._mask_texts(
+            "mail_message",
+            ["body"],
+            mail_ids,
+            numbers,
+            exclude_authors=sorted(citizen_partner_ids),
+        )
+        self._pseudonymise_sms_queue(
+            SQL(
+                "(mail_message_id = ANY(%s) OR uuid = ANY(%s)) AND number = ANY(%s)",
+                mail_ids,
+                uuids,
+                numbers,
+            ),
+            numbers,
+        )
+        self._pseudonymise_notifications(
+            SQL(
+                "mail_message_id = ANY(%s) AND sms_number = ANY(%s)",
+                mail_ids,
+                numbers,
+            ),
+            numbers,
+        )
+        # The modem's copies: parts take their message's pseudonym, reports
+        # the pseudonym of the number they were about.
+        self._execute(
+            SQL(
+                """UPDATE sms_center_modem_part p
+                      SET sender = m.sender
+                     FROM sms_center_message m
+                    WHERE p.message_id = m.id AND m.id = ANY(%s)
+                      AND p.sender IS DISTINCT FROM m.sender""",
+                message_ids,
+            )
+        )
+        cr.execute(
+            SQL(
+                """SELECT id, recipient FROM sms_center_modem_report
+                    WHERE sms_uuid = ANY(%s) AND %s""",
+                uuids,
+                _not_pseudonym("recipient"),
+            )
+        )
+        self._pseudonymise_column("sms_center_modem_report", "recipient", cr.fetchall())
+        self.env.invalidate_all()
+        return done
+
+    def _mask_texts(self, table, columns, ids, numbers, exclude_authors=None):
+        """Mask ``numbers`` wherever they are written in ``columns`` of the
+        rows ``ids`` of ``table``; ``exclude_authors``: leave the messages of
+        these authors (mail_message) alone. Returns the values changed."""
+        if not ids or not numbers:
+            return 0
+        cr = self.env.cr
+        changed = 0
+        excluded = SQL("TRUE")
+        if exclude_authors:
+            excluded = SQL(
+                "(author_id IS NULL OR author_id != ALL(%s))", list(exclude_authors)
+            )
+        for column in columns:
+            cr.execute(
+                SQL(
+                    """SELECT id, %s FROM %s
+                        WHERE id = ANY(%s) AND %s IS NOT NULL AND %s""",
+                    SQL.identifier(column),
+                    SQL.identifier(table),
+                    list(ids),
+                    SQL.identifier(column),
+                    excluded,
+                )
+            )
+            for row_id, value in cr.fetchall():
+                masked = self._mask_value(value, numbers)
+                if masked != value:
+                    self._execute(
+                        SQL(
+                            "UPDATE %s SET %s = %s WHERE id = %s",
+                            SQL.identifier(table),
+                            SQL.identifier(column),
+                            masked,
+                            row_id,
+                        )
+                    )
+                    changed += 1
+        return changed
+
+    @api.model
+    def _mask_value(self, value, numbers=None):
+        """``value`` with ``numbers`` (E.164) masked where written; every
+        phone-like number when ``numbers`` is None."""
+        if not value:
+            return value
+        text = str(value)
+        if numbers is None:
+            return phone.mask_any_number_in_text(text)
+        return phone.mask_in_text(text, numbers)
+
+    def _pseudonymise_column(self, table, column, rows):
+        """Replace each ``(id, number as written)`` of ``rows`` by the
+        pseudonym of the number (its E.164 form when it is one)."""
+        rows = [(row_id, value) for row_id, value in rows if value]
+        if not rows:
+            return 0
+        normalized = {
+            value: phone.to_e164(value) or value.strip() for _id, value in rows
+        }
+        by_number = pseudonyms(self.env.cr, normalized.values())
+        for row_id, value in rows:
+            self._execute(
+                SQL(
+                    "UPDATE %s SET %s = %s WHERE id = %s",
+                    SQL.identifier(table),
+                    SQL.identifier(column),
+                    by_number[normalized[value]],
+                    row_id,
+                )
+            )
+        return len(rows)
+
+    def _pseudonymise_sms_queue(self, condition, numbers):
+        """Odoo's queue rows matching ``condition``: the ones still waiting
+        are cancelled (their number is gone), every one gets the pseudonym."""
+        cr = self.env.cr
+        cr.execute(SQL("SELECT id, uuid, state FROM sms_sms WHERE %s", condition))
+        rows = cr.fetchall()
+        if not rows:
+            return 0
+        ids = [row[0] for row in rows]
+        waiting = [row for row in rows if row[2] in ("outgoing", "process")]
+        if waiting:
+            self._cancel_waiting_sms(waiting)
+        self._execute(
+            SQL(
+                """UPDATE sms_sms SET number = sms_center_pseudonym(number)
+                    WHERE id = ANY(%s) AND %s""",
+                ids,
+                _not_pseudonym("number"),
+            )
+        )
+        self._mask_texts("sms_sms", ["body", "sms_center_failure_reason"], ids, numbers)
+        return len(rows)
+
+    def _cancel_waiting_sms(self, rows):
+        """SMS still queued for a number being pseudonymised: never sent."""
+        reason = self.env._(
+            "Not sent: the number was pseudonymised (personal data protection)."
+        )
+        now = fields.Datetime.now()
+        ids = [row[0] for row in rows]
+        uuids = [row[1] for row in rows if row[1]]
+        self._execute(
+            SQL(
+                """UPDATE sms_sms SET state = 'canceled',
+                          sms_center_failure_reason = %s, to_delete = TRUE
+                    WHERE id = ANY(%s)""",
+                reason,
+                ids,
+            )
+        )
+        for model in self.env["sms_center.sms.status.mixin"]._sms_status_models():
+            self._execute(
+                SQL(
+                    """UPDATE %s
+                          SET sms_state = 'failed', sms_failure_reason = %s,
+                              sms_failure_type = 'sms_server', sms_status_date = %s
+                        WHERE sms_uuid = ANY(%s)""",
+                    SQL.identifier(model._table),
+                    reason,
+                    now,
+                    uuids,
+                )
+            )
+        self._execute(
+            SQL(
+                """UPDATE mail_notification SET notification_status = 'canceled'
+                    WHERE sms_id_int = ANY(%s)
+                      AND notification_status IN ('ready', 'process', 'pending')""",
+                ids,
+            )
+        )
+
+    def _pseudonymise_notifications(self, condition, numbers):
+        cr = self.env.cr
+        cr.execute(SQL("SELECT id FROM mail_notification WHERE %s", condition))
+        ids = [row[0] for row in cr.fetchall()]
+        if not ids:
+            return 0
+        self._execute(
+            SQL(
+                """UPDATE mail_notification
+                      SET sms_number = sms_center_pseudonym(sms_number)
+                    WHERE id = ANY(%s) AND %s""",
+                ids,
+                _not_pseudonym("sms_number"),
+            )
+        )
+        self._mask_texts("mail_notification", ["failure_reason"], ids, numbers)
+        return len(ids)
+
+    # ------------------------------------------------------------------
+    # Contacts
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _partners_due(self, messages, limit):
+        """Citizens' contacts whose every SMS is pseudonymised and who have
+        no open SMS ticket: those of ``messages``, and a batch of any left
+        over by earlier runs (a contact busy at the time)."""
+        cr = self.env.cr
+        cr.execute(
+            SQL(
+                """SELECT p.id FROM res_partner p
+                    WHERE p.sms_center_citizen AND p.sms_center_pseudonymised_at IS NULL
+                      AND (p.id = ANY(%(batch)s) OR EXISTS (
+                             SELECT 1 FROM sms_center_message m
+                              WHERE m.partner_id = p.id
+                                AND m.pseudonymised_at IS NOT NULL))
+                      AND NOT EXISTS (
+                          SELECT 1 FROM sms_center_message m
+                           WHERE m.partner_id = p.id AND m.pseudonymised_at IS NULL)
+                      AND NOT EXISTS (
+                          SELECT 1 FROM helpdesk_ticket t
+                            JOIN helpdesk_ticket_stage s ON s.id = t.stage_id
+                           WHERE t.partner_id = p.id AND t.sms_keyword_id IS NOT NULL
+                             AND NOT s.closed)
+                    ORDER BY p.id LIMIT %(limit)s""",
+                batch=messages.partner_id.ids,
+                limit=limit + len(messages.partner_id),
+            )
+        )
+        return self.env["res.partner"].browse([row[0] for row in cr.fetchall()])
+
+    def _pseudonymise_partners(self, partners, wait=False):
+        """Pseudonymise citizens' contacts: the number leaves ``mobile`` and
+        ``phone`` for its pseudonym in ``sms_center_number_key``; the name,
+        already masked, stays. ``wait``: wait for contacts locked by another
+        transaction (a request) instead of leaving them for the next run (the
+        cron). Returns the contacts done."""
+        # sudo: citizens' contacts are hidden from most users; the center
+        # pseudonymises them on its own behalf.
+        Partner = self.env["res.partner"].sudo().with_context(active_test=False)
+        if not partners:
+            return Partner
+        ids = self._lock_ids(
+            SQL(
+                """SELECT id FROM res_partner
+                    WHERE id = ANY(%s) AND sms_center_citizen
+                      AND sms_center_pseudonymised_at IS NULL
+                    ORDER BY id %s""",
+                partners.ids,
+                SQL("FOR NO KEY UPDATE" if wait else "FOR NO KEY UPDATE SKIP LOCKED"),
+            )
+        )
+        done = Partner.browse()
+        for partner in Partner.browse(ids):
+            number = partner.phone_sanitized or phone.to_e164(
+                partner.mobile or partner.phone
+            )
+            if number and not wait:
+                # The lock inbound routing takes for this number: a new SMS
+                # being routed to this contact right now keeps it.
+                self.env.cr.execute(
+                    "SELECT pg_try_advisory_xact_lock(hashtext(%s))",
+                    [f"sms_center:{number}"],
+                )
+                if not self.env.cr.fetchone()[0]:
+                    continue
+            written = {number, partner.mobile, partner.phone} - {None, False}
+            partner.with_context(tracking_disable=True).write(
+                {
+                    "mobile": False,
+                    "phone": False,
+                    "sms_center_number_key": self._pseudonym(number),
+                    "sms_center_pseudonymised_at": fields.Datetime.now(),
+                    "name": self._mask_value(
+                        partner.name, [phone.to_e164(n) or n for n in written]
+                    )
+                    or partner.name,
+                }
+            )
+            done |= partner
+        done.flush_recordset()
+        return done
+
+    # ------------------------------------------------------------------
+    # Old transport logs (retention by age)
+    # ------------------------------------------------------------------
+
+    def _pseudonymise_old_logs(self, cutoff):
+        """Numbers in transport logs older than ``cutoff``: modem parts and
+        reports, Odoo's queue rows and SMS notifications, gateway errors,
+        gateway chatter and activities. Returns the rows changed."""
+        cr = self.env.cr
+        changed = 0
+        for table, column, condition in (
+            (
+                "sms_center_modem_part",
+                "sender",
+                SQL("message_id IS NULL AND first_seen_at < %s", cutoff),
+            ),
+            (
+                "sms_center_modem_report",
+                "recipient",
+                SQL("first_seen_at < %s", cutoff),
+            ),
+            (
+                "sms_sms",
+                "number",
+                SQL(
+                    "create_date < %s AND state NOT IN ('outgoing', 'process')",
+                    cutoff,
+                ),
+            ),
+            (
+                "mail_notification",
+                "sms_number",
+                SQL(
+                    """mail_message_id IN (
+                           SELECT id FROM mail_message WHERE date < %s)""",
+                    cutoff,
+                ),
+            ),
+        ):
+            cr.execute(
+                SQL(
+                    """SELECT id, %(column)s FROM %(table)s
+                        WHERE %(condition)s AND %(column)s ~ '[0-9]{7}'
+                          AND %(not_pseudonym)s
+                        ORDER BY id LIMIT %(limit)s""",
+                    column=SQL.identifier(column),
+                    table=SQL.identifier(table),
+                    condition=condition,
+                    not_pseudonym=_not_pseudonym(column),
+                    limit=LOG_SWEEP_BATCH,
+                )
+            )
+            changed += self._pseudonymise_column(table, column, cr.fetchall())
+        for table, column, condition in (
+            ("sms_center_gateway", "last_error", SQL("last_error_at < %s", cutoff)),
+            (
+                "mail_message",
+                "body",
+                SQL("model = 'sms_center.gateway' AND date < %s", cutoff),
+            ),
+            (
+                "mail_activity",
+                "note",
+                SQL("res_model = 'sms_center.gateway' AND create_date < %s", cutoff),
+            ),
+            ("sms_sms", "sms_center_failure_reason", SQL("create_date < %s", cutoff)),
+            (
+                "mail_notification",
+                "failure_reason",
+                SQL(
+                    """mail_message_id IN (
+                           SELECT id FROM mail_message WHERE date < %s)""",
+                    cutoff,
+                ),
+            ),
+        ):
+            changed += self._mask_old_texts(table, column, condition)
+        changed += self.env["sms_center.data.request"]._pseudonymise_old(cutoff)
+        return changed
+
+    def _mask_old_texts(self, table, column, condition):
+        cr = self.env.cr
+        cr.execute(
+            SQL(
+                """SELECT id, %(column)s FROM %(table)s
+                    WHERE %(condition)s AND %(column)s ~ %(hint)s
+                    ORDER BY id LIMIT %(limit)s""",
+                column=SQL.identifier(column),
+                table=SQL.identifier(table),
+                condition=condition,
+                hint=SQL_NUMBER_HINT,
+                limit=LOG_SWEEP_BATCH,
+            )
+        )
+        changed = 0
+        for row_id, value in cr.fetchall():
+            masked = self._mask_value(value)
+            if masked != value:
+                self._execute(
+                    SQL(
+                        "UPDATE %s SET %s = %s WHERE id = %s",
+                        SQL.identifier(table),
+                        SQL.identifier(column),
+                        masked,
+                        row_id,
+                    )
+                )
+                changed += 1
+        return changed
+
+    # ------------------------------------------------------------------
+    # One number, at a citizen's request
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _records_of_number(self, number, key=None):
+        """Everything held for ``number`` (E.164, or its pseudonym once it was
+        pseudonymised), before or after its pseudonymisation: ``{"messages",
+        "replies", "tickets", "partners"}``, as sudo recordsets (callers check
+        the user's right first)."""
+        key = key or self._pseudonym(number)
+        numbers = [n for n in (number,) if n and not pseudonym_lib.is_pseudonym(n)]
+        # sudo: a data protection request covers every unit's records.
+        env = self.sudo().with_context(active_test=False).env
+        messages = env["sms_center.message"].search(
+            ["|", ("sender_e164", "in", numbers), ("sender_key", "=", key)],
+            order="received_at, id",
+        )
+        partners = env["res.partner"].search(
+            [
+                ("sms_center_citizen", "=", True),
+                "|",
+                ("phone_sanitized", "in", numbers),
+                ("sms_center_number_key", "=", key),
+            ],
+            order="id",
+        )
+        tickets = messages.ticket_id | env["helpdesk.ticket"].search(
+            [("partner_id", "in", partners.ids), ("sms_keyword_id", "!=", False)]
+        )
+        replies = env["sms_center.reply"].search(
+            ["|", ("ticket_id", "in", tickets.ids), ("number", "in", [*numbers, key])],
+            order="create_date, id",
+        )
+        return {
+            "messages": messages,
+            "replies": replies,
+            "tickets": tickets.sorted("id"),
+            "partners": partners,
+        }
+
+    @api.model
+    def _pseudonymise_number(self, number):
+        """Pseudonymise everything held for ``number`` (E.164) now, whatever
+        the retention period. Returns ``(records, counts)``: the records
+        concerned (see :meth:`_records_of_number`) and what changed."""
+        # Inbound SMS of this number wait until this is done (routing takes
+        # the same lock), so that none slips in with the full number.
+        self.env["sms_center.message"]._lock_number(number)
+        self.env.flush_all()
+        records = self._records_of_number(number)
+        messages = records["messages"]
+        tickets = records["tickets"]
+        self._lock_ids(
+            SQL(
+                "SELECT id FROM helpdesk_ticket WHERE id = ANY(%s) FOR NO KEY UPDATE",
+                tickets.ids,
+            )
+        )
+        self._lock_ids(
+            SQL(
+                """SELECT id FROM sms_center_message WHERE id = ANY(%s)
+                   FOR NO KEY UPDATE""",
+                messages.ids,
+            )
+        )
+        done = self._pseudonymise_records(messages, tickets)
+        partners = self._pseudonymise_partners(records["partners"], wait=True)
+        logs = 0
+        if not pseudonym_lib.is_pseudonym(number):
+            logs = self._pseudonymise_number_everywhere(number)
+        self.env.invalidate_all()
+        return records, {
+            "messages": done,
+            "replies": len(records["replies"]),
+            "tickets": len(tickets),
+            "partners": len(partners),
+            "logs": logs,
+        }
+
+    def _pseudonymise_number_everywhere(self, number):
+        """The rest of ``number``'s traces, wherever they are: queue rows,
+        notifications, modem parts and reports, and the texts the center
+        wrote (failure reasons, gateway errors, notes, activities)."""
+        cr = self.env.cr
+        numbers = [number]
+        changed = self._pseudonymise_sms_queue(SQL("number = %s", number), numbers)
+        changed += self._pseudonymise_notifications(
+            SQL("sms_number = %s", number), numbers
+        )
+        digits = number.lstrip("+")[-9:]
+        for table, column in (
+            ("sms_center_modem_part", "sender"),
+            ("sms_center_modem_report", "recipient"),
+        ):
+            cr.execute(
+                SQL(
+                    """SELECT id, %(column)s FROM %(table)s
+                        WHERE %(not_pseudonym)s
+                          AND regexp_replace(%(column)s, '[^0-9]', '', 'g')
+                              LIKE %(like)s""",
+                    column=SQL.identifier(column),
+                    table=SQL.identifier(table),
+                    not_pseudonym=_not_pseudonym(column),
+                    like=f"%{digits}",
+                )
+            )
+            rows = [
+                (row_id, value)
+                for row_id, value in cr.fetchall()
+                if phone.to_e164(value) == number
+            ]
+            changed += self._pseudonymise_column(table, column, rows)
+        # Texts: a cheap digits filter in SQL, the exact match in Python.
+        citizen_copy = SQL(
+            """(author_id IS NULL OR author_id NOT IN (
+                   SELECT id FROM res_partner WHERE sms_center_citizen))"""
+        )
+        for table, column, condition in (
+            ("sms_center_message", "sms_failure_reason", SQL("TRUE")),
+            ("sms_center_reply", "sms_failure_reason", SQL("TRUE")),
+            ("sms_center_reply", "body", SQL("TRUE")),
+            ("sms_center_gateway", "last_error", SQL("TRUE")),
+            ("sms_sms", "sms_center_failure_reason", SQL("TRUE")),
+            ("mail_notification", "failure_reason", SQL("TRUE")),
+            ("mail_activity", "note", SQL("TRUE")),
+            ("mail_tracking_value", "old_value_char", SQL("TRUE")),
+            ("mail_tracking_value", "new_value_char", SQL("TRUE")),
+            # Notes and answers anywhere; never a citizen's own SMS copied on
+            # a ticket (Pasal 11 huruf e).
+            ("mail_message", "body", citizen_copy),
+        ):
+            cr.execute(
+                SQL(
+                    """SELECT id FROM %(table)s
+                        WHERE %(condition)s
+                          AND regexp_replace(%(column)s, '[^0-9]', '', 'g')
+                              LIKE %(like)s""",
+                    table=SQL.identifier(table),
+                    column=SQL.identifier(column),
+                    condition=condition,
+                    like=f"%{digits}%",
+                )
+            )
+            ids = [row[0] for row in cr.fetchall()]
+            changed += self._mask_texts(table, [column], ids, numbers)
+        return changed
