@@ -6,6 +6,7 @@ alphanumeric sender IDs (``TELKOMSEL``). Only real mobile/fixed numbers
 can receive replies; everything else is kept but never answered.
 """
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -175,16 +176,25 @@ _ANY_NUMBER = re.compile(
 )
 
 
-def text_pattern(e164):
-    """Regular expression finding ``e164`` in free text, in the forms it is
-    usually written: ``+62 812-3456-7890``, ``6281234567890``,
-    ``0812 3456 7890``, ``(0812) 34567890``, ``81234567890``."""
+@functools.lru_cache(maxsize=4096)
+def _parts(e164):
+    """``(country code, national number)`` digits of ``e164``, or None."""
     try:
         parsed = phonenumbers.parse(e164, DEFAULT_REGION)
     except phonenumbers.NumberParseException:
         return None
-    national = str(parsed.national_number)
-    country = str(parsed.country_code)
+    return str(parsed.country_code), str(parsed.national_number)
+
+
+@functools.lru_cache(maxsize=4096)
+def text_pattern(e164):
+    """Regular expression finding ``e164`` in free text, in the forms it is
+    usually written: ``+62 812-3456-7890``, ``6281234567890``,
+    ``0812 3456 7890``, ``(0812) 34567890``, ``81234567890``."""
+    parts = _parts(e164)
+    if not parts:
+        return None
+    country, national = parts
     prefix = rf"(?:(?:(?:\+|00){_SEP})?{_SEP.join(country)}|0){_SEP}"
     digits = _SEP.join(national)
     return re.compile(rf"(?<![\d+])\(?(?:{prefix})?{digits}(?!\d)")
@@ -194,10 +204,13 @@ def mask_in_text(text, numbers):
     """``text`` with every occurrence of the E.164 ``numbers`` masked."""
     if not text:
         return text
+    # Only the numbers whose digits the text holds are looked for.
+    digits = re.sub(r"\D", "", text)
     for number in numbers:
-        pattern = text_pattern(number)
-        if pattern:
-            text = pattern.sub(lambda _m, n=number: mask(n), text)
+        parts = _parts(number)
+        if not parts or parts[1] not in digits:
+            continue
+        text = text_pattern(number).sub(lambda _m, n=number: mask(n), text)
     return text
 
 

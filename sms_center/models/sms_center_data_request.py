@@ -3,7 +3,7 @@ import io
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
-from odoo.tools import SQL
+from odoo.tools import SQL, formataddr
 
 from ..lib import phone, pseudonym
 from ..tools.deadline import regency_tz, to_local
@@ -40,7 +40,7 @@ class SmsCenterDataRequest(models.Model):
             ("access", "See and export the data"),
             ("pseudonymisation", "Pseudonymise the number"),
         ],
-        string="Request",
+        string="Request type",
         required=True,
         default="access",
         tracking=True,
@@ -257,10 +257,13 @@ class SmsCenterDataRequest(models.Model):
         )
         # sudo: the note goes on every unit's tickets, as the data protection
         # officer (the author stays the current user).
-        for ticket in records["tickets"].sudo():
-            ticket.message_post(body=note, subtype_xmlid="mail.mt_note")
-        for message in records["messages"].sudo().filtered(lambda m: not m.ticket_id):
-            message.message_post(body=note, subtype_xmlid="mail.mt_note")
+        self._post_note(
+            [
+                *records["tickets"].sudo(),
+                *records["messages"].sudo().filtered(lambda m: not m.ticket_id),
+            ],
+            note,
+        )
         self.write(
             {
                 "state": "done",
@@ -279,16 +282,31 @@ class SmsCenterDataRequest(models.Model):
             )
         )
         self.invalidate_recordset(["number"])
-        self.message_post(
-            body=self.env._(
+        self._post_note(
+            self,
+            self.env._(
                 "Number pseudonymised: %(messages)s SMS, %(tickets)s tickets, "
                 "%(replies)s answers, %(partners)s contacts, %(logs)s other "
                 "traces (queue, notifications, modem, gateway texts).",
                 **counts,
             ),
-            subtype_xmlid="mail.mt_note",
         )
         return True
+
+    def _post_note(self, records, body):
+        """Note ``body`` on each of ``records`` (mail threads of any model),
+        by the current user, who may have no e-mail address."""
+        author = self.env.user.partner_id
+        email_from = author.email_formatted or formataddr(
+            (author.name, self.env.company.email or "noreply@sms-center.invalid")
+        )
+        for record in records:
+            record.message_post(
+                body=body,
+                subtype_xmlid="mail.mt_note",
+                author_id=author.id,
+                email_from=email_from,
+            )
 
     # ------------------------------------------------------------------
     # Export (CSV and PDF share the rows)
@@ -417,15 +435,14 @@ class SmsCenterDataRequest(models.Model):
         return f"{self.name.replace('/', '-')}.{extension}"
 
     def _log_export(self, what):
-        for request in self:
-            request.message_post(
-                body=self.env._(
-                    "Data exported (%(what)s) by %(user)s.",
-                    what=what,
-                    user=self.env.user.name,
-                ),
-                subtype_xmlid="mail.mt_note",
-            )
+        self._post_note(
+            self,
+            self.env._(
+                "Data exported (%(what)s) by %(user)s.",
+                what=what,
+                user=self.env.user.name,
+            ),
+        )
 
     # ------------------------------------------------------------------
     # Retention

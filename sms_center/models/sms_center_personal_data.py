@@ -130,7 +130,7 @@ class SmsCenterPersonalData(models.AbstractModel):
                         kinds=PERSONAL_SENDER_KINDS,
                     )
                 )
-                message_ids += self._lock_ids(
+                loose_ids = self._lock_ids(
                     SQL(
                         """SELECT id FROM sms_center_message
                             WHERE ticket_id IS NULL AND pseudonymised_at IS NULL
@@ -143,14 +143,23 @@ class SmsCenterPersonalData(models.AbstractModel):
                         limit=batch_size,
                     )
                 )
-                messages = self.env["sms_center.message"].browse(message_ids)
+                messages = self.env["sms_center.message"].browse(
+                    message_ids + loose_ids
+                )
                 done = self._pseudonymise_records(
                     messages, self.env["helpdesk.ticket"].browse(ticket_ids)
                 )
                 partners = self._pseudonymise_partners(
-                    self._partners_due(messages, batch_size)
+                    self._partners_due(messages.partner_id.ids, batch_size)
                 )
-                logs = self._pseudonymise_old_logs(cutoff)
+                logs = 0
+                if len(ticket_ids) < batch_size and len(loose_ids) < batch_size:
+                    # The backlog is done: contacts left by earlier runs (busy
+                    # at the time) and old transport logs, once per run.
+                    partners |= self._pseudonymise_partners(
+                        self._partners_due(None, batch_size)
+                    )
+                    logs = self._pseudonymise_old_logs(cutoff)
         except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY as exc:
             # Another transaction changed a row of this batch since this one
             # began: nothing of the batch is kept; the next run takes it.
@@ -177,22 +186,33 @@ class SmsCenterPersonalData(models.AbstractModel):
         return {"messages": done, "partners": len(partners), "logs": logs}
 
     @api.model
-    def _retention_remaining(self, cutoff):
-        """Tickets and SMS without a ticket still due (the cron runs again)."""
+    def _retention_remaining(self, cutoff, cap=1000):
+        """Tickets and SMS without a ticket still due, counted up to ``cap``
+        each (the cron runs again while some are left; an exact count of a
+        large backlog would cost more than a round)."""
         cr = self.env.cr
         cr.execute(
             SQL(
-                """SELECT count(DISTINCT COALESCE(m.ticket_id, -m.id))
-                     FROM sms_center_message m
-                     LEFT JOIN helpdesk_ticket t ON t.id = m.ticket_id
-                     LEFT JOIN helpdesk_ticket_stage s ON s.id = t.stage_id
-                    WHERE m.pseudonymised_at IS NULL
-                      AND m.sender_kind = ANY(%(kinds)s)
-                      AND ((m.ticket_id IS NULL AND m.received_at < %(cutoff)s)
-                           OR (t.sms_keyword_id IS NOT NULL AND s.closed
-                               AND t.closed_date < %(cutoff)s))""",
+                """SELECT (SELECT count(*) FROM (
+                               SELECT 1 FROM helpdesk_ticket t
+                                 JOIN helpdesk_ticket_stage s ON s.id = t.stage_id
+                                WHERE t.sms_keyword_id IS NOT NULL AND s.closed
+                                  AND t.closed_date < %(cutoff)s
+                                  AND EXISTS (
+                                      SELECT 1 FROM sms_center_message m
+                                       WHERE m.ticket_id = t.id
+                                         AND m.pseudonymised_at IS NULL
+                                         AND m.sender_kind = ANY(%(kinds)s))
+                                LIMIT %(cap)s) AS tickets)
+                        + (SELECT count(*) FROM (
+                               SELECT 1 FROM sms_center_message
+                                WHERE ticket_id IS NULL AND pseudonymised_at IS NULL
+                                  AND sender_kind = ANY(%(kinds)s)
+                                  AND received_at < %(cutoff)s
+                                LIMIT %(cap)s) AS messages)""",
                 cutoff=cutoff,
                 kinds=PERSONAL_SENDER_KINDS,
+                cap=cap,
             )
         )
         return cr.fetchone()[0]
@@ -534,19 +554,22 @@ class SmsCenterPersonalData(models.AbstractModel):
     # ------------------------------------------------------------------
 
     @api.model
-    def _partners_due(self, messages, limit):
+    def _partners_due(self, partner_ids, limit):
         """Citizens' contacts whose every SMS is pseudonymised and who have
-        no open SMS ticket: those of ``messages``, and a batch of any left
-        over by earlier runs (a contact busy at the time)."""
+        no open SMS ticket: among ``partner_ids``, or (None) a batch of any
+        left over by earlier runs (busy at the time)."""
         cr = self.env.cr
+        candidates = SQL("TRUE")
+        if partner_ids is not None:
+            candidates = SQL("p.id = ANY(%s)", list(partner_ids))
         cr.execute(
             SQL(
                 """SELECT p.id FROM res_partner p
                     WHERE p.sms_center_citizen AND p.sms_center_pseudonymised_at IS NULL
-                      AND (p.id = ANY(%(batch)s) OR EXISTS (
-                             SELECT 1 FROM sms_center_message m
-                              WHERE m.partner_id = p.id
-                                AND m.pseudonymised_at IS NOT NULL))
+                      AND %(candidates)s
+                      AND EXISTS (
+                          SELECT 1 FROM sms_center_message m
+                           WHERE m.partner_id = p.id AND m.pseudonymised_at IS NOT NULL)
                       AND NOT EXISTS (
                           SELECT 1 FROM sms_center_message m
                            WHERE m.partner_id = p.id AND m.pseudonymised_at IS NULL)
@@ -556,23 +579,25 @@ class SmsCenterPersonalData(models.AbstractModel):
                            WHERE t.partner_id = p.id AND t.sms_keyword_id IS NOT NULL
                              AND NOT s.closed)
                     ORDER BY p.id LIMIT %(limit)s""",
-                batch=messages.partner_id.ids,
-                limit=limit + len(messages.partner_id),
+                candidates=candidates,
+                limit=limit if partner_ids is None else len(partner_ids),
             )
         )
         return self.env["res.partner"].browse([row[0] for row in cr.fetchall()])
 
     def _pseudonymise_partners(self, partners, wait=False):
-        """Pseudonymise citizens' contacts: the number leaves ``mobile`` and
-        ``phone`` for its pseudonym in ``sms_center_number_key``; the name,
-        already masked, stays. ``wait``: wait for contacts locked by another
-        transaction (a request) instead of leaving them for the next run (the
-        cron). Returns the contacts done."""
+        """Pseudonymise citizens' contacts: the number leaves ``mobile``,
+        ``phone`` and ``phone_sanitized`` for its pseudonym in
+        ``sms_center_number_key``; the name, already masked, stays (a number
+        written in it by hand is masked). ``wait``: wait for contacts locked
+        by another transaction (a request) instead of leaving them for the
+        next run (the cron). Returns the contacts done."""
         # sudo: citizens' contacts are hidden from most users; the center
         # pseudonymises them on its own behalf.
         Partner = self.env["res.partner"].sudo().with_context(active_test=False)
         if not partners:
             return Partner
+        self.env.flush_all()
         ids = self._lock_ids(
             SQL(
                 """SELECT id FROM res_partner
@@ -583,36 +608,46 @@ class SmsCenterPersonalData(models.AbstractModel):
                 SQL("FOR NO KEY UPDATE" if wait else "FOR NO KEY UPDATE SKIP LOCKED"),
             )
         )
-        done = Partner.browse()
-        for partner in Partner.browse(ids):
-            number = partner.phone_sanitized or phone.to_e164(
-                partner.mobile or partner.phone
-            )
-            if number and not wait:
-                # The lock inbound routing takes for this number: a new SMS
-                # being routed to this contact right now keeps it.
-                self.env.cr.execute(
-                    "SELECT pg_try_advisory_xact_lock(hashtext(%s))",
-                    [f"sms_center:{number}"],
+        if ids and not wait:
+            # The lock inbound routing takes for a number: a contact whose
+            # number is being routed right now is left for the next run.
+            ids = self._lock_ids(
+                SQL(
+                    """SELECT id FROM res_partner
+                        WHERE id = ANY(%s)
+                          AND (phone_sanitized IS NULL OR pg_try_advisory_xact_lock(
+                                   hashtext('sms_center:' || phone_sanitized)))
+                        ORDER BY id""",
+                    ids,
                 )
-                if not self.env.cr.fetchone()[0]:
-                    continue
-            written = {number, partner.mobile, partner.phone} - {None, False}
-            partner.with_context(tracking_disable=True).write(
-                {
-                    "mobile": False,
-                    "phone": False,
-                    "sms_center_number_key": self._pseudonym(number),
-                    "sms_center_pseudonymised_at": fields.Datetime.now(),
-                    "name": self._mask_value(
-                        partner.name, [phone.to_e164(n) or n for n in written]
-                    )
-                    or partner.name,
-                }
             )
-            done |= partner
-        done.flush_recordset()
-        return done
+        if not ids:
+            return Partner
+        # A number written by hand in the name: masked through the ORM, which
+        # keeps the contact's display name in step.
+        for partner in Partner.browse(ids):
+            numbers = {partner.phone_sanitized, partner.mobile, partner.phone}
+            numbers = [phone.to_e164(n) or n for n in numbers if n]
+            name = self._mask_value(partner.name, numbers)
+            if name and name != partner.name:
+                partner.with_context(tracking_disable=True).name = name
+        self.env.flush_all()
+        self._execute(
+            SQL(
+                """UPDATE res_partner
+                      SET sms_center_number_key = sms_center_pseudonym(
+                              COALESCE(phone_sanitized, mobile, phone)),
+                          mobile = NULL, phone = NULL, phone_sanitized = NULL,
+                          sms_center_pseudonymised_at = %(now)s,
+                          write_uid = %(uid)s, write_date = %(now)s
+                    WHERE id = ANY(%(ids)s)""",
+                now=fields.Datetime.now(),
+                uid=self.env.uid,
+                ids=ids,
+            )
+        )
+        Partner.browse(ids).invalidate_recordset()
+        return Partner.browse(ids)
 
     # ------------------------------------------------------------------
     # Old transport logs (retention by age)
