@@ -84,9 +84,19 @@ class TestSettings(SmsCenterCase):
         for name in (
             "sms_center_append_window_minutes",
             "sms_center_auto_reply_daily_limit",
+            "sms_center_retention_months",
         ):
             with self.subTest(setting=name), self.assertRaises(ValidationError):
                 self.save_as_admin(**{name: -1})
+
+    def test_retention_zero_is_kept_and_keeps_the_numbers(self):
+        reopened = self.save_as_admin(sms_center_retention_months=0)
+        self.assertEqual(reopened.sms_center_retention_months, 0)
+        self.assertIsNone(self.env["sms_center.personal.data"]._retention_cutoff())
+        self.ICP.set_param("sms_center.retention_months", False)
+        self.assertEqual(
+            self.Settings._sms_center_setting("retention_months"), 24, "default"
+        )
 
     def test_booleans_are_stored_both_ways(self):
         reopened = self.save_as_admin(sms_center_escalate_to_superior=True)
