@@ -438,6 +438,7 @@ class HelpdeskTicket(models.Model):
                 "spam",
                 "not_substantive",
             )
+
     @api.depends(
         "sms_reply_ids.sms_state",
         "sms_reply_ids.sms_delivered",

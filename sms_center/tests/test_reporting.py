@@ -921,7 +921,7 @@ class TestReportPdf(ReportDataMixin, SmsCenterCase, HttpCase):
         self.assertEqual(mail.attachment_ids.mimetype, "application/pdf")
         text = self.pdf_text(mail.attachment_ids.raw)
         self.assertIn("Laporan SMS Center Januari 2025", text)
-        self.assert_line(text, "SMS diterima", "9")
+        self.assert_line(text, "SMS masuk", "9")
         self.assert_line(text, "Pertanyaan yang harus dijawab", "5")
         self.assert_line(text, "Dijawab dalam batas waktu", "3", "(60,0 %)")
         self.assert_line(text, "Kata kunci tidak dikenal", "1")
