@@ -335,7 +335,12 @@ class SmsCenterPersonalData(models.AbstractModel):
         self._mask_texts(
             "sms_center_reply", ["body", "sms_failure_reason"], reply_ids, numbers
         )
-        self._mask_texts("helpdesk_ticket", ["partner_name"], ticket_ids, numbers)
+        self._mask_texts(
+            "helpdesk_ticket",
+            ["partner_name", "sms_answer_failure_reason"],
+            ticket_ids,
+            numbers,
+        )
         # Chatter of the tickets and SMS: notes, SMS queue, notifications.
         # The citizen's own SMS, copied on the ticket, stay as received.
         cr.execute(
@@ -881,6 +886,7 @@ class SmsCenterPersonalData(models.AbstractModel):
             ("sms_center_message", "sms_failure_reason", SQL("TRUE")),
             ("sms_center_reply", "sms_failure_reason", SQL("TRUE")),
             ("sms_center_reply", "body", SQL("TRUE")),
+            ("helpdesk_ticket", "sms_answer_failure_reason", SQL("TRUE")),
             ("sms_center_gateway", "last_error", SQL("TRUE")),
             ("sms_sms", "sms_center_failure_reason", SQL("TRUE")),
             ("mail_notification", "failure_reason", SQL("TRUE")),

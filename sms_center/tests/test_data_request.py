@@ -83,13 +83,19 @@ class TestDataRequest(RequestCase):
             "TJALAN lubang besar",
             "HALO siapa ini",
             "Stok obat datang besok pagi.",
-            self.unknown.auto_reply_body,
             self.ticket.name,
             self.roads.ticket_id.name,
         }
+        # Automatic replies: the unknown keyword's, and the receipts of the
+        # new tickets when receipts are on (the default since issue 10).
+        auto_replies = (
+            self.first | self.follow_up | self.roads | self.unknown
+        ).filtered("auto_reply_body")
+        self.assertIn(self.unknown, auto_replies)
+        expected_texts |= set(auto_replies.mapped("auto_reply_body"))
         self.assertEqual(set(filter(None, texts)), expected_texts)
-        # 1 contact, 4 SMS, 1 automatic reply, 2 tickets, 1 answer.
-        self.assertEqual(len(body), 9)
+        # 1 contact, 4 SMS, the automatic replies, 2 tickets, 1 answer.
+        self.assertEqual(len(body), 8 + len(auto_replies))
         joined = "\n".join(",".join(row) for row in body)
         self.assertNotIn("vaksin", joined.lower())
         self.assertNotIn("85211223344", joined)
