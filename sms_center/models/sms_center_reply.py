@@ -1,7 +1,7 @@
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
-from ..lib import gsm, masking, pseudonym
+from ..lib import gsm, masking, phone, pseudonym
 
 
 class SmsCenterReply(models.Model):
@@ -94,6 +94,20 @@ class SmsCenterReply(models.Model):
             )
             # sudo: answers are read-only for officers (see above).
             reply.sudo()._sms_status_track(sms)
+            reply._sms_center_wait_without_gateway(sms)
+
+    def _sms_center_wait_without_gateway(self, sms):
+        """No active gateway sends to the citizen's number: show the answer
+        as waiting for a gateway (and tell the administrators) as it is sent,
+        not as "being sent" until the queue worker's next run."""
+        Gateway = self.env["sms_center.gateway"]
+        gateways = Gateway._outbound_gateways()
+        number = phone.to_e164(sms.number)
+        if not number or Gateway._route_outbound(number, gateways):
+            return
+        # sudo: the queue is system-only; the SMS was created just now in this
+        # transaction, so no worker holds it.
+        sms.sudo()._sms_center_route(gateways)
 
     def action_resend(self):
         """Send a failed answer again (R7)."""

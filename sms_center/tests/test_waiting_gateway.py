@@ -55,6 +55,11 @@ class TestWaitingForGateway(SmsCenterCase):
         reply = ticket.sms_reply_ids
         sms = self.env["sms.sms"].search([("uuid", "=", reply.sms_uuid)])
         self.assertTrue(sms.sms_center_managed)
+        # Waiting as soon as it is sent: the confirmation, the ticket and the
+        # administrators' activity do not wait for the queue worker.
+        self.assertEqual(wizard.reply_status, "waiting")
+        self.assertEqual(ticket.sms_answer_status, "waiting")
+        self.assertTrue(self.waiting_activities(ticket))
         # Odoo's own queue cron and the center's worker: it waits.
         self.env["sms.sms"]._process_queue()
         self.env["sms.sms"]._sms_center_process_queue()
