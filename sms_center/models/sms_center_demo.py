@@ -1,6 +1,8 @@
+import base64
 from datetime import timedelta
 
 from odoo import api, fields, models
+from odoo.tools import file_open
 
 # The demo's story, relative to the moment the database is created: a few
 # days of traffic across every state. Each SMS: hours ago, sender, text and,
@@ -239,6 +241,8 @@ DEMO_SMS = [
         "text": "BUPATI menangkan hadiah 100 juta klik link bit.ly/xxxx",
         "moderation": "spam",
         "reason": "Penipuan berkedok hadiah.",
+        # The secretariat closes it: nobody answers a scam.
+        "close": "helpdesk_mgmt.helpdesk_ticket_stage_rejected",
     },
     {
         "hours": 3,
@@ -288,6 +292,8 @@ class SmsCenterMessage(models.Model):
                     }
                 ).action_apply()
             ticket = message.ticket_id
+            if item.get("close"):
+                ticket.with_user(secretariat).stage_id = self.env.ref(item["close"])
             if not ticket or not item.get("answer"):
                 continue
             officer = ticket.user_id
@@ -324,10 +330,21 @@ class SmsCenterMessage(models.Model):
 
     @api.model
     def _demo_website(self):
-        """The demo website speaks Indonesian when the language is loaded."""
-        lang = self.env["res.lang"]._lang_get("id_ID")
+        """The demo website is the regency's SMS Center: its logo, the public
+        SMS Masyarakat page as home page (Odoo's demo home page is empty), and
+        Indonesian when the language is loaded."""
         website = self.env.ref("website.default_website", raise_if_not_found=False)
-        if not (lang and lang.active and website):
+        if not website:
+            return
+        with file_open("sms_center/static/description/icon.png", "rb") as logo:
+            website.write(
+                {
+                    "logo": base64.b64encode(logo.read()),
+                    "homepage_url": "/sms-masyarakat",
+                }
+            )
+        lang = self.env["res.lang"]._lang_get("id_ID")
+        if not (lang and lang.active):
             return
         website.write(
             {

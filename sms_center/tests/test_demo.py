@@ -56,7 +56,12 @@ class TestDemoStory(TransactionCase):
         hourly = self.env["sms_center.reminder"].search([("kind", "=", "hourly")])
         self.assertTrue(hourly and all(hourly.mapped("sms_delivered")))
         Message = self.env["sms_center.message"]
-        self.assertTrue(Message.search_count([("moderation_state", "=", "spam")]))
+        spam = Message.search([("moderation_state", "=", "spam")])
+        self.assertTrue(spam)
+        # Closed by the secretariat: in nobody's work, never escalated.
+        self.assertTrue(spam.ticket_id.stage_id.closed)
+        self.assertFalse(spam.ticket_id.filtered("sms_needs_action"))
+        self.assertFalse(spam.ticket_id.filtered("sms_escalated_at"))
         routed_by_hand = Message.search(
             [("text", "=", "DINKS puskesmas Punggelan tutup")]
         )
