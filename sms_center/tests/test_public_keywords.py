@@ -1,9 +1,12 @@
 """The public keyword page: where to send, every keyword with its aliases,
 in the website menu, in the website's language (R4)."""
 
+import base64
+
 from lxml import html
 
 from odoo.tests import HttpCase, tagged
+from odoo.tools import file_open
 
 
 @tagged("post_install", "-at_install")
@@ -84,3 +87,20 @@ class TestPublicKeywordPage(HttpCase):
         self.assertNotIn("555-555", text)
         self.assertNotIn("yourcompany", text.lower())
         self.assertIn("0812-2700-0000", text)
+
+    def test_demo_website_pages_are_the_regencys(self):
+        # The contact page (header button, footer link) had Odoo's sample
+        # company with a +1 555 number.
+        _tree, text = self.page("/contactus")
+        self.assertNotIn("555-555", text)
+        self.assertNotIn("Fake Buena Vista", text)
+        self.assertNotIn("yourcompany", text.lower())
+        self.assertIn("sms:081227000000", text)
+        # The home page is the public SMS Masyarakat page, not an empty one.
+        tree, _text = self.page("/")
+        wrap = tree.xpath("//div[@id='wrap']")
+        self.assertIn("o_sms_masyarakat", wrap[0].get("class"))
+        # The header shows the SMS Center's logo, not Odoo's "YourLogo".
+        website = self.env.ref("website.default_website")
+        with file_open("sms_center/static/description/icon.png", "rb") as icon:
+            self.assertEqual(base64.b64decode(website.logo), icon.read())
