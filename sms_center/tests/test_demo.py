@@ -5,6 +5,7 @@ from datetime import timedelta
 
 from odoo import fields
 from odoo.tests import TransactionCase, tagged
+from odoo.tools.convert import convert_file
 
 
 @tagged("post_install", "-at_install")
@@ -78,3 +79,11 @@ class TestDemoStory(TransactionCase):
         self.assertEqual(
             self.env.ref("base.main_company").name, "Pemerintah Kabupaten Banjarnegara"
         )
+
+    def test_an_update_does_not_tell_the_story_again(self):
+        Message = self.env["sms_center.message"]
+        count = Message.search_count([])
+        convert_file(
+            self.env, "sms_center", "demo/sms_center_demo.xml", {}, kind="demo"
+        )
+        self.assertEqual(Message.search_count([]), count)
