@@ -38,6 +38,7 @@
         "views/res_config_settings_views.xml",
         "views/website_templates.xml",
         "views/sms_center_menus.xml",
+        "views/res_users_views.xml",
         "data/sms_center_deadline_data.xml",
         "data/sms_center_cron.xml",
         "views/helpdesk_ticket_deadline_views.xml",

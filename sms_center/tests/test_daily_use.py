@@ -223,6 +223,33 @@ class TestLanding(SmsCenterCase):
         )
         self.assertFalse(self.user_plain.action_id)
 
+    def test_users_choose_their_start_page_in_their_preferences(self):
+        inbox = self.env.ref("sms_center.action_sms_inbox")
+        discuss = self.env.ref("mail.action_discuss")
+        officer = self.user_health
+        officer.action_id = inbox.id
+        self.assertEqual(officer.sms_center_start_page, "inbox")
+        # As the preferences dialog saves it: the officer on their own record.
+        officer.with_user(officer).write({"sms_center_start_page": "discuss"})
+        self.assertEqual(officer.action_id.id, discuss.id)
+        with self.assertRaises(UserError):
+            officer.with_user(officer).write({"sms_center_start_page": "overview"})
+        self.user_secretariat.with_user(self.user_secretariat).write(
+            {"sms_center_start_page": "overview"}
+        )
+        self.assertEqual(
+            self.user_secretariat.action_id.id,
+            self.env.ref("sms_center.action_sms_center_overview").id,
+        )
+        view = self.env.ref("base.view_users_form_simple_modif")
+        arch = officer.with_user(officer).get_views([(view.id, "form")])
+        self.assertIn(
+            "sms_center_start_page", arch["views"]["form"]["arch"], "in preferences"
+        )
+        # A page an administrator chose is shown as such, not as another one.
+        officer.action_id = self.env.ref("sms_center.action_sms_ticket_all").id
+        self.assertFalse(officer.sms_center_start_page)
+
     def test_officer_created_by_the_wizard_lands_in_the_inbox(self):
         action = (
             self.env["sms_center.officer.create"]
