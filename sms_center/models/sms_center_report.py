@@ -46,6 +46,9 @@ TREND_KEYS = (
 )
 # Figures where a rise is bad news (the arrow is drawn red).
 LOWER_IS_BETTER = {"response_avg", "unknown", "overdue"}
+# Figures that are neither good nor bad news when they change: how many
+# citizens wrote (the arrow is drawn without colour).
+NEUTRAL_TREND = {"received", "questions"}
 # Aggregates read for totals, units and categories: the pivot's measures.
 ANSWER_AGGREGATES = (
     "sms_count:sum",
@@ -710,6 +713,20 @@ class SmsCenterReport(models.Model):
         posted in the report's chatter."""
         self.ensure_one()
         template = self.env.ref("sms_center.mail_template_sms_center_report")
+        # The signature block is frozen with the figures: a later change of
+        # the signatory in the settings does not alter a sent report.
+        settings = self._settings()
+        self.with_context(sms_center_report_sending=True).write(
+            {
+                "snapshot": dict(
+                    self.snapshot,
+                    signatory={
+                        "name": settings["signatory_name"],
+                        "title": settings["signatory_title"],
+                    },
+                )
+            }
+        )
         self.message_post_with_source(
             template,
             message_type="comment",
@@ -884,6 +901,19 @@ class SmsCenterReport(models.Model):
     def _fmt_pair(self, average, median):
         return f"{self._fmt_minutes(average)} / {self._fmt_minutes(median)}"
 
+    def _signatory(self):
+        """``{name, title}`` of the signature block: frozen in the snapshot
+        when the report was sent, else from the settings (a draft)."""
+        self.ensure_one()
+        frozen = (self.snapshot or {}).get("signatory")
+        if frozen is not None:
+            return frozen
+        settings = self._settings()
+        return {
+            "name": settings["signatory_name"],
+            "title": settings["signatory_title"],
+        }
+
     def _signature_date(self):
         """Local date of sending (or of generation, for a draft)."""
         moment = self.sent_at or self.generated_at or fields.Datetime.now()
@@ -910,7 +940,11 @@ class SmsCenterReport(models.Model):
             else:
                 diff = current - before
                 arrow = "↑" if diff > 0 else "↓" if diff < 0 else "="
-                good = None if not diff else (diff < 0) == (key in LOWER_IS_BETTER)
+                good = (
+                    None
+                    if not diff or key in NEUTRAL_TREND
+                    else (diff < 0) == (key in LOWER_IS_BETTER)
+                )
             if key == "in_time_rate":
                 fmt = self._fmt_percent
                 fmt_diff = (

@@ -593,6 +593,56 @@ class TestReporting(ReportDataMixin, SmsCenterCase):
         # Comments on a sent report are still possible.
         report.message_post(body="Diterima oleh Sekda.")
 
+    def test_signature_frozen_when_sent(self):
+        """The signatory printed on a sent report is the one of the day it
+        was sent, whatever the settings say later; a draft follows them."""
+        ICP = self.env["ir.config_parameter"].sudo()
+        ICP.set_param("sms_center.report_signatory_name", "Drs. Budi Santoso")
+        ICP.set_param("sms_center.report_signatory_title", "Kepala Bagian Humas")
+        report = self.new_report()
+        draft = self.new_report((date(2024, 12, 1),))
+        report.recipient_ids = self.env["res.partner"].create(
+            {"name": "Kantor Bupati", "email": "bupati@example.com"}
+        )
+        report.action_send()
+        ICP.set_param("sms_center.report_signatory_name", "Siti Aminah, S.H.")
+        ICP.set_param("sms_center.report_signatory_title", "")
+        self.assertEqual(
+            report._signatory(),
+            {"name": "Drs. Budi Santoso", "title": "Kepala Bagian Humas"},
+        )
+        self.assertEqual(draft._signatory(), {"name": "Siti Aminah, S.H.", "title": ""})
+        Pdf = self.env["ir.actions.report"].with_user(self.user_secretariat)
+        html = Pdf._render_qweb_html(
+            "sms_center.action_report_sms_center_report", report.ids
+        )[0].decode()
+        self.assertIn("Drs. Budi Santoso", html)
+        self.assertIn("Kepala Bagian Humas", html)
+        self.assertNotIn("Siti Aminah", html)
+        html = Pdf._render_qweb_html(
+            "sms_center.action_report_sms_center_report", draft.ids
+        )[0].decode()
+        self.assertIn("Siti Aminah, S.H.", html)
+
+    def test_trend_colours(self):
+        """Green for good news, red for bad news, no colour for how many
+        citizens wrote (neither)."""
+        rows = {
+            row[0]: (row[4], row[5])
+            for row in self.new_report().with_context(lang="en_US")._trend_rows()
+        }
+        self.assertEqual(
+            rows,
+            {
+                "SMS received": ("↑", None),  # 9 against 2
+                "Questions": ("↑", None),  # 5 against 2
+                "Questions answered": ("↑", True),  # 4 against 1
+                "Answered within the deadline": ("↑", True),  # 60 % against 50 %
+                "Average time to first answer": ("↑", False),  # 124 against 30 min
+                "Unknown keyword": ("↑", False),  # 1 against 0
+            },
+        )
+
     def test_draft_regenerates(self):
         report = self.new_report()
         self.assertEqual(report.snapshot["totals"]["answered"], 4)
