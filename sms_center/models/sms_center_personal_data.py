@@ -398,8 +398,56 @@ class SmsCenterPersonalData(models.AbstractModel):
             )
         )
         self._pseudonymise_column("sms_center_modem_report", "recipient", cr.fetchall())
+        self._pseudonymise_simulator(
+            SQL(
+                "(message_id = ANY(%s) OR sms_uuid = ANY(%s)) AND number = ANY(%s)",
+                message_ids,
+                uuids,
+                numbers,
+            ),
+            numbers,
+        )
         self.env.invalidate_all()
         return done
+
+    def _pseudonymise_simulator(self, condition, numbers):
+        """The simulator's phones (issue 9) matching ``condition``: a
+        simulator that takes every number (training and demo databases)
+        holds a copy of every SMS to a citizen. The number takes its
+        pseudonym; numbers written in what the center sent are masked. What
+        the phone sent is the citizen's SMS as typed, like the inbound SMS
+        it became (Pasal 11 huruf e)."""
+        cr = self.env.cr
+        cr.execute(
+            SQL(
+                """SELECT id, direction FROM sms_center_simulator_message
+                    WHERE %s AND %s""",
+                condition,
+                _not_pseudonym("number"),
+            )
+        )
+        rows = cr.fetchall()
+        if not rows:
+            return 0
+        ids = [row[0] for row in rows]
+        self._execute(
+            SQL(
+                """UPDATE sms_center_simulator_message
+                      SET number = sms_center_pseudonym(number)
+                    WHERE id = ANY(%s)""",
+                ids,
+            )
+        )
+        self._mask_texts(
+            "sms_center_simulator_message",
+            ["body"],
+            [row_id for row_id, direction in rows if direction == "out"],
+            numbers,
+        )
+        self._mask_texts(
+            "sms_center_simulator_message", ["failure_reason"], ids, numbers
+        )
+        return len(rows)
 
     def _mask_texts(self, table, columns, ids, numbers, exclude_authors=None):
         """Mask ``numbers`` wherever they are written in ``columns`` of the
@@ -684,6 +732,11 @@ class SmsCenterPersonalData(models.AbstractModel):
                 ),
             ),
             (
+                "sms_center_simulator_message",
+                "number",
+                SQL("create_date < %s", cutoff),
+            ),
+            (
                 "mail_notification",
                 "sms_number",
                 SQL(
@@ -720,6 +773,21 @@ class SmsCenterPersonalData(models.AbstractModel):
                 SQL("res_model = 'sms_center.gateway' AND create_date < %s", cutoff),
             ),
             ("sms_sms", "sms_center_failure_reason", SQL("create_date < %s", cutoff)),
+            (
+                "sms_center_gateway_outage",
+                "first_error",
+                SQL("started_at < %s", cutoff),
+            ),
+            (
+                "sms_center_simulator_message",
+                "body",
+                SQL("direction = 'out' AND create_date < %s", cutoff),
+            ),
+            (
+                "sms_center_simulator_message",
+                "failure_reason",
+                SQL("create_date < %s", cutoff),
+            ),
             (
                 "mail_notification",
                 "failure_reason",
@@ -854,6 +922,7 @@ class SmsCenterPersonalData(models.AbstractModel):
         changed += self._pseudonymise_notifications(
             SQL("sms_number = %s", number), numbers
         )
+        changed += self._pseudonymise_simulator(SQL("number = %s", number), numbers)
         digits = number.lstrip("+")[-9:]
         for table, column in (
             ("sms_center_modem_part", "sender"),
@@ -888,6 +957,13 @@ class SmsCenterPersonalData(models.AbstractModel):
             ("sms_center_reply", "body", SQL("TRUE")),
             ("helpdesk_ticket", "sms_answer_failure_reason", SQL("TRUE")),
             ("sms_center_gateway", "last_error", SQL("TRUE")),
+            ("sms_center_gateway_outage", "first_error", SQL("TRUE")),
+            (
+                "sms_center_simulator_message",
+                "body",
+                SQL("direction = 'out'"),
+            ),
+            ("sms_center_simulator_message", "failure_reason", SQL("TRUE")),
             ("sms_sms", "sms_center_failure_reason", SQL("TRUE")),
             ("mail_notification", "failure_reason", SQL("TRUE")),
             ("mail_activity", "note", SQL("TRUE")),

@@ -429,7 +429,29 @@ class SmsCenterReport(models.Model):
             requests=by_state.get("status", 0) + by_state.get("info", 0),
             spam=by_moderation.get("spam", 0) + by_moderation.get("not_substantive", 0),
         )
+        totals.update(self._sender_figures(date_from, date_to))
         return totals
+
+    @api.model
+    def _sender_figures(self, date_from, date_to):
+        """Citizens who wrote in the period (distinct numbers) and those who
+        wrote more than once, counted by the sender key: the keyed hash of
+        the number, which pseudonymisation leaves as it is (UU 27/2022), so
+        that a report regenerated later gives the same figures."""
+        self.env["sms_center.message"].flush_model(["sender_key", "received_date"])
+        self.env.cr.execute(
+            SQL(
+                """SELECT count(*), count(*) FILTER (WHERE s.sms > 1)
+                     FROM (SELECT count(*) AS sms FROM sms_center_message
+                            WHERE received_date BETWEEN %s AND %s
+                              AND sender_key IS NOT NULL
+                            GROUP BY sender_key) AS s""",
+                date_from,
+                date_to,
+            )
+        )
+        senders, repeat_senders = self.env.cr.fetchone()
+        return {"senders": senders, "repeat_senders": repeat_senders}
 
     @api.model
     def _compute_snapshot(self, period_type, date_from, date_to):

@@ -228,6 +228,50 @@ class TestDataRequest(RequestCase):
         self.assertEqual(tables_holding(self.env.cr, digits), {})
         self.assertTrue(tables_holding(self.env.cr, "85211223344"))
 
+    def test_no_digit_remains_on_a_training_simulator(self):
+        """A simulator that takes every number (demo and training databases,
+        issue 9) holds a copy of every SMS sent to the citizen."""
+        digits = "81377345612"
+        self.env["sms_center.gateway"].create(
+            {
+                "name": "Training simulator",
+                "code": "t-pd-simulator",
+                "gateway_type": "simulator",
+                "sequence": 0,
+                "receiving_numbers": "+6281227009998",
+                "simulator_numbers": "0812-7777-0001",
+                "simulator_all_numbers": True,
+            }
+        )
+        self.answer(self.ticket, "Silakan hubungi kami, kami catat 0813-7734-5612.")
+        self.env["sms.sms"]._sms_center_process_queue()
+        self.env["sms_center.gateway.outage"].create(
+            {
+                "gateway_id": self.env["sms_center.gateway"].search([], limit=1).id,
+                "started_at": self.months_ago(0),
+                "first_error": f"invalid destination {CITIZEN_E164}",
+            }
+        )
+        self.env.flush_all()
+        phones = self.env["sms_center.simulator.message"].search(
+            [("number", "=", CITIZEN_E164)]
+        )
+        self.assertIn("out", phones.mapped("direction"), "answers reached the phone")
+        found = tables_holding(self.env.cr, digits)
+        self.assertIn(("sms_center_simulator_message", "number"), found)
+        self.assertIn(("sms_center_gateway_outage", "first_error"), found)
+        request = self.new_request(request_type="pseudonymisation", reason="Hapus")
+        request.action_pseudonymise()
+        self.env.flush_all()
+        self.assertEqual(tables_holding(self.env.cr, digits), {})
+        self.assertTrue(all(pseudonym.is_pseudonym(n) for n in phones.mapped("number")))
+        # The other citizen's phone is untouched.
+        self.assertTrue(
+            self.env["sms_center.simulator.message"].search(
+                [("number", "=", OTHER_E164)]
+            )
+        )
+
 
 @tagged("post_install", "-at_install")
 class TestDataProtectionRights(RequestCase):

@@ -3,6 +3,7 @@ trigger, the scheduled pseudonymisation and its concurrency."""
 
 import threading
 from contextlib import closing
+from datetime import timedelta
 
 import psycopg2
 
@@ -227,9 +228,16 @@ class TestRetention(PersonalDataCase):
         # OLD wrote twice (one ticket past the period, one recent), OPEN once.
         self.receive("TJALAN jembatan rusak", sender=OLD)
 
+        report = self.env["sms_center.report"]
+        today = fields.Date.context_today(report)
+
         def counts():
-            """Senders, repeat senders, contacts: what reports count."""
+            """Senders and repeat senders of the periodic report, and of the
+            whole table; contacts."""
             self.env.flush_all()
+            figures = report._sender_figures(
+                today - timedelta(days=3), today + timedelta(days=3)
+            )
             self.env.cr.execute(
                 """SELECT count(DISTINCT sender_key),
                           (SELECT count(*) FROM (
@@ -239,9 +247,11 @@ class TestRetention(PersonalDataCase):
                           count(DISTINCT partner_id)
                      FROM sms_center_message WHERE sender_key IS NOT NULL"""
             )
-            return self.env.cr.fetchone()
+            return figures, self.env.cr.fetchone()
 
         before = counts()
+        # OLD wrote twice in the report's period: one repeat sender at least.
+        self.assertGreaterEqual(before[0]["repeat_senders"], 1)
         self.retention()
         self.assertTrue(self.old.sudo().pseudonymised_at)
         self.assertEqual(counts(), before)
@@ -283,6 +293,44 @@ class TestRetention(PersonalDataCase):
                 "sms_uuid": self.old_reply.sms_uuid,
             }
         )
+        # A training simulator's phone (issue 9) got the answer, and the
+        # outage log of issue 8 kept an error quoting the number.
+        simulator = self.env["sms_center.gateway"].create(
+            {
+                "name": "Old training simulator",
+                "code": "t-old-simulator",
+                "gateway_type": "simulator",
+                "simulator_numbers": "0812-7777-0001",
+                "simulator_all_numbers": True,
+            }
+        )
+        self.env["sms_center.simulator.message"].create(
+            [
+                {
+                    "gateway_id": simulator.id,
+                    "number": OLD_E164,
+                    "direction": "out",
+                    "origin": "answer",
+                    "body": "Kami telepon ke 0813 7734 5612 besok.",
+                    "sms_uuid": self.old_reply.sms_uuid,
+                    "state": "delivered",
+                },
+                {
+                    "gateway_id": simulator.id,
+                    "number": OLD_E164,
+                    "direction": "in",
+                    "body": self.old.text,
+                    "message_id": self.old.id,
+                },
+            ]
+        )
+        self.env["sms_center.gateway.outage"].create(
+            {
+                "gateway_id": gateway.id,
+                "started_at": self.months_ago(26),
+                "first_error": f"HTTP 400 invalid destination {OLD_E164}",
+            }
+        )
         self.env.flush_all()
         self.env.cr.execute(
             """UPDATE sms_center_gateway SET last_error_at = %(old)s WHERE id = %(id)s;
@@ -290,10 +338,22 @@ class TestRetention(PersonalDataCase):
                 WHERE model = 'sms_center.gateway' AND res_id = %(id)s""",
             {"old": self.months_ago(26), "id": gateway.id},
         )
-        self.assertTrue(tables_holding(self.env.cr, digits))
+        found = tables_holding(self.env.cr, digits)
+        for place in (
+            ("sms_center_simulator_message", "number"),
+            ("sms_center_simulator_message", "body"),
+            ("sms_center_gateway_outage", "first_error"),
+        ):
+            self.assertIn(place, found)
         self.retention()
         self.env.flush_all()
         self.assertEqual(tables_holding(self.env.cr, digits), {})
+        # The simulated phone's copy of the citizen's SMS stays as typed.
+        self.assertTrue(
+            self.env["sms_center.simulator.message"].search(
+                [("message_id", "=", self.old.id), ("body", "=", self.old.text)]
+            )
+        )
         # Other numbers are untouched.
         self.assertIn(
             ("sms_center_message", "sender_e164"),

@@ -207,6 +207,9 @@ class TestReporting(ReportDataMixin, SmsCenterCase):
                 "response_median": 105.0,
                 "response_working_avg": None,
                 "response_working_median": None,
+                # 081200000012 wrote twice; TELKOMSEL is no citizen's number.
+                "senders": 7,
+                "repeat_senders": 1,
             },
         )
         previous = snap["previous"]
@@ -214,6 +217,7 @@ class TestReporting(ReportDataMixin, SmsCenterCase):
             (previous["received"], previous["questions"], previous["answered"]),
             (2, 2, 1),
         )
+        self.assertEqual((previous["senders"], previous["repeat_senders"]), (2, 0))
         self.assertEqual(previous["in_time_rate"], 50.0)
         self.assertEqual(previous["response_avg"], 30.0)
         self.assertEqual(previous["overdue"], 1)
