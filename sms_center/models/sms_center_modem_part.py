@@ -21,6 +21,9 @@ class SmsCenterModemPart(models.Model):
     """
 
     _name = "sms_center.modem.part"
+    # The citizen's number is shown masked, in full only through the
+    # logged "Show number" action (UU 27/2022, accountability).
+    _inherit = ["sms_center.number.mask.mixin"]
     _description = "SMS Center Modem Inbound Part"
     _order = "first_seen_at desc, id desc"
     _rec_name = "raw_key"
@@ -72,6 +75,10 @@ class SmsCenterModemPart(models.Model):
             "This SMS was already saved from this modem.",
         ),
     ]
+
+    @api.model
+    def _sms_center_masked_fields(self):
+        return ["sender"]
 
     def init(self):
         # The worker reads the waiting parts of one gateway at every poll.

@@ -28,6 +28,9 @@ class SmsCenterModemReport(models.Model):
     """
 
     _name = "sms_center.modem.report"
+    # The citizen's number is shown masked, in full only through the
+    # logged "Show number" action (UU 27/2022, accountability).
+    _inherit = ["sms_center.number.mask.mixin"]
     _description = "SMS Center Modem Delivery Report"
     _order = "first_seen_at desc, id desc"
     _rec_name = "raw_key"
@@ -80,6 +83,10 @@ class SmsCenterModemReport(models.Model):
             "This delivery report was already saved from this modem.",
         ),
     ]
+
+    @api.model
+    def _sms_center_masked_fields(self):
+        return ["recipient"]
 
     def init(self):
         self.env.cr.execute(

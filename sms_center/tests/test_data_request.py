@@ -348,6 +348,48 @@ class TestMaskedNumbers(RequestCase):
         # The system itself reads the number (sending, routing).
         self.assertEqual(self.first.sudo().sender, CITIZEN)
 
+    def test_modem_parts_and_reports_show_numbers_masked_to_administrators(self):
+        gateway = self.env["sms_center.gateway"].create(
+            {"name": "Modem", "code": "t-pd-modem", "gateway_type": "kannel"}
+        )
+        part = self.env["sms_center.modem.part"].create(
+            {
+                "gateway_id": gateway.id,
+                "raw_key": "t-mask-part",
+                "first_seen_at": self.months_ago(0),
+                "sender": CITIZEN_E164,
+                "text": "TDINKES obat",
+                "state": "pending",
+            }
+        )
+        report = self.env["sms_center.modem.report"].create(
+            {
+                "gateway_id": gateway.id,
+                "raw_key": "t-mask-report",
+                "first_seen_at": self.months_ago(0),
+                "recipient": CITIZEN,
+                "state": "unmatched",
+            }
+        )
+        admin = self.user_admin
+        self.assertEqual(
+            part.with_user(admin).read(["sender"])[0]["sender"], "0813****612"
+        )
+        self.assertEqual(
+            report.with_user(admin).read(["recipient"])[0]["recipient"], "0813****612"
+        )
+        with self.assertRaises(UserError):
+            part.with_user(admin).read_group([], ["sender"], ["sender"])
+        action = report.with_user(admin).action_sms_center_reveal_number()
+        self.assertIn(CITIZEN, action["params"]["message"])
+        entry = self.env["sms_center.number.reveal"].search([], limit=1)
+        self.assertEqual(
+            (entry.user_id, entry.res_model, entry.res_id),
+            (admin, "sms_center.modem.report", report.id),
+        )
+        # The gateway code reads the stored number.
+        self.assertEqual(part.sender, CITIZEN_E164)
+
     def test_masked_value_sent_back_by_a_form_is_not_saved(self):
         self.user_secretariat.groups_id += self.env.ref("base.group_partner_manager")
         partner = self.first.partner_id
