@@ -335,9 +335,12 @@ class SmsCenterPersonalData(models.AbstractModel):
         self._mask_texts(
             "sms_center_reply", ["body", "sms_failure_reason"], reply_ids, numbers
         )
+        # The ticket's copies of texts the center or the secretariat wrote:
+        # the last answer's failure reason, the published wording (issues 7
+        # and 9).
         self._mask_texts(
             "helpdesk_ticket",
-            ["partner_name", "sms_answer_failure_reason"],
+            ["partner_name", "sms_answer_failure_reason", "sms_question_wording"],
             ticket_ids,
             numbers,
         )
@@ -956,6 +959,7 @@ class SmsCenterPersonalData(models.AbstractModel):
             ("sms_center_reply", "sms_failure_reason", SQL("TRUE")),
             ("sms_center_reply", "body", SQL("TRUE")),
             ("helpdesk_ticket", "sms_answer_failure_reason", SQL("TRUE")),
+            ("helpdesk_ticket", "sms_question_wording", SQL("TRUE")),
             ("sms_center_gateway", "last_error", SQL("TRUE")),
             ("sms_center_gateway_outage", "first_error", SQL("TRUE")),
             (
@@ -987,4 +991,28 @@ class SmsCenterPersonalData(models.AbstractModel):
             )
             ids = [row[0] for row in cr.fetchall()]
             changed += self._mask_texts(table, [column], ids, numbers)
+        changed += self._drop_live_notifications(digits, numbers)
         return changed
+
+    def _drop_live_notifications(self, digits, numbers):
+        """Odoo's live notifications to open browsers (``bus_bus``) that
+        quote the number, e.g. an answer just posted: delivered within
+        seconds, kept by Odoo for a day for reconnecting browsers. Their JSON
+        cannot be masked piecemeal; they are deleted (a browser that missed
+        one reloads the record)."""
+        cr = self.env.cr
+        cr.execute(
+            SQL(
+                """SELECT id, message FROM bus_bus
+                    WHERE regexp_replace(message, '[^0-9]', '', 'g') LIKE %s""",
+                f"%{digits}%",
+            )
+        )
+        ids = [
+            row_id
+            for row_id, message in cr.fetchall()
+            if self._mask_value(message, numbers) != message
+        ]
+        if not ids:
+            return 0
+        return self._execute(SQL("DELETE FROM bus_bus WHERE id = ANY(%s)", ids))
