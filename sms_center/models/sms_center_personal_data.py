@@ -973,6 +973,14 @@ class SmsCenterPersonalData(models.AbstractModel):
             ("mail_activity", "note", SQL("TRUE")),
             ("mail_tracking_value", "old_value_char", SQL("TRUE")),
             ("mail_tracking_value", "new_value_char", SQL("TRUE")),
+            # Dialogs still open or not vacuumed yet (Odoo deletes them
+            # within hours): the answer being written, Odoo's SMS composer
+            # and resend dialog.
+            ("sms_center_reply_wizard", "body", SQL("TRUE")),
+            ("sms_composer", "body", SQL("TRUE")),
+            ("sms_composer", "numbers", SQL("TRUE")),
+            ("sms_composer", "recipient_single_number_itf", SQL("TRUE")),
+            ("sms_resend_recipient", "sms_number", SQL("TRUE")),
             # Notes and answers anywhere; never a citizen's own SMS copied on
             # a ticket (Pasal 11 huruf e).
             ("mail_message", "body", citizen_copy),

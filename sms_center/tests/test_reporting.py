@@ -975,7 +975,10 @@ class TestReportPdf(ReportDataMixin, SmsCenterCase, HttpCase):
         self.assertEqual(mail.attachment_ids.mimetype, "application/pdf")
         text = self.pdf_text(mail.attachment_ids.raw)
         self.assertIn("Laporan SMS Center Januari 2025", text)
+        # "SMS masuk": the glossary's term ("diterima" is "delivered").
         self.assert_line(text, "SMS masuk", "9")
+        self.assert_line(text, "Warga yang mengirim SMS (nomor ponsel berbeda)", "7")
+        self.assert_line(text, "Di antaranya yang mengirim lebih dari sekali", "1")
         self.assert_line(text, "Pertanyaan yang harus dijawab", "5")
         self.assert_line(text, "Dijawab dalam batas waktu", "3", "(60,0 %)")
         self.assert_line(text, "Kata kunci tidak dikenal", "1")
