@@ -3,6 +3,9 @@ PDF), pseudonymise on request; who may; masked numbers and the reveal log."""
 
 import csv
 import io
+import re
+import shutil
+import subprocess
 
 import psycopg2
 
@@ -498,3 +501,29 @@ class TestDataRequestDownload(RequestCase, HttpCase):
         self.assertIn("text/csv", response.headers["Content-Type"])
         self.assertIn("PDP-", response.headers["Content-Disposition"])
         self.assertIn("TDINKES obat di puskesmas habis", response.content.decode())
+
+    def test_pdf_statement_has_the_letterhead_and_the_data(self):
+        """Rendered for real by wkhtmltopdf (Debian's prints no header: the
+        letterhead is in the page body), read back with pdftotext."""
+        for tool in ("wkhtmltopdf", "pdftotext"):
+            if not shutil.which(tool):
+                self.fail(f"{tool} not found (scripts/run-tests installs it)")
+        request = self.new_request()
+        pdf, _type = (
+            self.env["ir.actions.report"]
+            .with_context(force_report_rendering=True)
+            ._render_qweb_pdf("sms_center.report_data_request", request.ids)
+        )
+        self.assertTrue(pdf.startswith(b"%PDF"))
+        text = subprocess.run(
+            ["pdftotext", "-layout", "-", "-"],
+            input=pdf,
+            check=True,
+            capture_output=True,
+        ).stdout.decode()
+        text = re.sub(r"\s+", " ", text)
+        self.assertIn(self.env.company.name, text)
+        self.assertIn("Data pribadi yang disimpan SMS Center", text)
+        self.assertIn("Stok obat datang besok pagi.", text)
+        self.assertIn(CITIZEN_E164, text)
+        self.assertNotIn("85211223344", text)
