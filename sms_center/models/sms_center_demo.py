@@ -332,17 +332,16 @@ class SmsCenterMessage(models.Model):
     def _demo_website(self):
         """The demo website is the regency's SMS Center: its logo, the public
         SMS Masyarakat page as home page (Odoo's demo home page is empty), and
-        Indonesian when the language is loaded."""
+        Indonesian when the language is loaded. The demo regency gets the
+        same logo: Odoo's "Your logo" placeholder would head the report to
+        the Regent and the personal data statements."""
+        with file_open("sms_center/static/description/icon.png", "rb") as logo:
+            logo_b64 = base64.b64encode(logo.read())
+        self.env.ref("base.main_company").logo = logo_b64
         website = self.env.ref("website.default_website", raise_if_not_found=False)
         if not website:
             return
-        with file_open("sms_center/static/description/icon.png", "rb") as logo:
-            website.write(
-                {
-                    "logo": base64.b64encode(logo.read()),
-                    "homepage_url": "/sms-masyarakat",
-                }
-            )
+        website.write({"logo": logo_b64, "homepage_url": "/sms-masyarakat"})
         lang = self.env["res.lang"]._lang_get("id_ID")
         if not (lang and lang.active):
             return

@@ -103,4 +103,9 @@ class TestPublicKeywordPage(HttpCase):
         # The header shows the SMS Center's logo, not Odoo's "YourLogo".
         website = self.env.ref("website.default_website")
         with file_open("sms_center/static/description/icon.png", "rb") as icon:
-            self.assertEqual(base64.b64decode(website.logo), icon.read())
+            icon_bytes = icon.read()
+        self.assertEqual(base64.b64decode(website.logo), icon_bytes)
+        # So does the letterhead of the reports (the company's logo).
+        self.assertEqual(
+            base64.b64decode(self.env.ref("base.main_company").logo), icon_bytes
+        )
