@@ -27,6 +27,7 @@
         "data/sms_center_data.xml",
         "data/sms_center_gateway_cron.xml",
         "data/sms_center_overview_data.xml",
+        "data/sms_center_router_cron.xml",
         "views/helpdesk_ticket_views.xml",
         "views/sms_center_message_views.xml",
         "views/sms_center_keyword_views.xml",

@@ -10,8 +10,9 @@ gives ``auth="none"`` routes a read-only cursor by default.
 
 Answers (gateways retry on anything but 2xx):
 
-* 200: stored (inbound), applied or unknown (delivery report), with the
-  gateway's acknowledgement body;
+* 200: stored (inbound: routed right after by the inbound router, see
+  ``sms_center.message.store()``), applied or unknown (delivery report),
+  with the gateway's acknowledgement body;
 * 400: malformed payload or refused SMS, with the reason as plain text;
 * 403: unknown gateway, wrong secret or bad signature, always the same
   answer (no oracle) and nothing stored;
@@ -290,7 +291,9 @@ class SmsCenterGatewayWebhooks(http.Controller):
     # -- common ------------------------------------------------------------
 
     def _sms_center_receive(self, gateway, sms):
-        gateway.env["sms_center.message"].receive(
+        # Store only: the inbound router routes it right after the commit,
+        # so that the gateway gets its answer at once, even in a flood.
+        gateway.env["sms_center.message"].store(
             sms.sender,
             sms.text,
             recipient=sms.recipient,

@@ -330,9 +330,15 @@ class HelpdeskTicket(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
+        missing = [
+            vals
+            for vals in vals_list
+            if vals.get("sms_keyword_id") and not vals.get("sms_reference")
+        ]
+        references = self._sms_center_new_references(len(missing))
+        for vals, reference in zip(missing, references, strict=True):
+            vals["sms_reference"] = reference
         for vals in vals_list:
-            if vals.get("sms_keyword_id") and not vals.get("sms_reference"):
-                vals["sms_reference"] = self._sms_center_new_reference()
             if vals.get("sms_keyword_id"):
                 vals.setdefault("sms_publication_state", "pending")
         return super().create(vals_list)
@@ -350,19 +356,42 @@ class HelpdeskTicket(models.Model):
 
     @api.model
     def _sms_center_new_reference(self):
-        """A new SMS code: the next counter value through the keyed
-        permutation, hence unique without any lock or retry. It is checked
-        all the same, should the key or the counter ever be reset by hand."""
+        """A new SMS code (see :meth:`_sms_center_new_references`)."""
+        return self._sms_center_new_references(1)[0]
+
+    @api.model
+    def _sms_center_new_references(self, count):
+        """``count`` new SMS codes: the next counter values through the keyed
+        permutation, hence unique without any lock or retry, in two queries
+        whatever ``count`` (the router creates tickets in batches). They are
+        checked all the same, should the key or the counter ever be reset by
+        hand."""
+        if count <= 0:
+            return []
         key = self._sms_center_reference_key()
         cr = self.env.cr
+        references = []
         for _attempt in range(100):
-            cr.execute("SELECT nextval('sms_center_ticket_reference_seq')")
-            reference = ticket_reference.reference_for(key, cr.fetchone()[0])
             cr.execute(
-                "SELECT 1 FROM helpdesk_ticket WHERE sms_reference = %s", [reference]
+                """SELECT nextval('sms_center_ticket_reference_seq')
+                     FROM generate_series(1, %s)""",
+                [count - len(references)],
             )
-            if not cr.fetchone():
-                return reference
+            candidates = [
+                ticket_reference.reference_for(key, row[0]) for row in cr.fetchall()
+            ]
+            cr.execute(
+                "SELECT sms_reference FROM helpdesk_ticket WHERE sms_reference IN %s",
+                [tuple(candidates)],
+            )
+            taken = {row[0] for row in cr.fetchall()}
+            references += [
+                reference
+                for reference in candidates
+                if reference not in taken and reference not in references
+            ]
+            if len(references) >= count:
+                return references[:count]
         raise UserError(
             self.env._(
                 "No free SMS code found: the key or counter of the SMS codes was "

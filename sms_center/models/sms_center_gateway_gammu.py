@@ -16,8 +16,10 @@ gateway in turn. A poll of one gateway:
    next poll read them again, and the unique key makes that a no-op;
 5. reassembles the waiting parts of the gateway (complete messages, or
    incomplete ones whose wait passed) and stores each message through
-   ``sms_center.message.receive()`` with the parts' ``message_key`` as
-   idempotency key, marking its parts done in the same transaction;
+   ``sms_center.message.store()`` with the parts' ``message_key`` as
+   idempotency key, marking its parts done in the same transaction; the
+   inbound router routes them right after (its answers leave through the
+   poll it wakes);
 6. matches the saved delivery reports to the SMS they report on;
 7. sends the queued SMS routed to the gateway, one claimed and committed at
    a time (``sms.sms._sms_center_claim``), then records each answer;
@@ -412,7 +414,8 @@ class SmsCenterGateway(models.Model):
 
     def _gammu_deliver_parts(self, settings):
         """Store every message whose parts are all here (or whose wait is
-        over) through ``receive()``; one transaction per message."""
+        over) through ``store()``; one transaction per message. The inbound
+        router routes them."""
         self.ensure_one()
         Part = self.env["sms_center.modem.part"]
         pending = Part.search(
@@ -439,7 +442,7 @@ class SmsCenterGateway(models.Model):
             duplicates = Part.browse([by_key[k].id for k in message.duplicate_keys])
             try:
                 with self.env.cr.savepoint():
-                    record = Message.receive(
+                    record = Message.store(
                         message.sender,
                         message.text,
                         recipient=settings["recipient"],
@@ -458,7 +461,7 @@ class SmsCenterGateway(models.Model):
                         }
                     )
             except UserError as exc:
-                # A message receive() refuses (no sender...) must not block
+                # A message store() refuses (no sender...) must not block
                 # the others at every poll: kept, visible, and skipped.
                 _logger.warning(
                     "Modem %s: SMS %s not deliverable: %s",

@@ -1,18 +1,21 @@
 import logging
+import time as monotonic_clock
 import xmlrpc.client
 from datetime import datetime, time, timedelta
+from functools import partial
 
-import psycopg2
 import pytz
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
-from odoo.tools import plaintext2html
+from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
+from odoo.tools import SQL, plaintext2html
 
 from ..lib import citizen_text, gsm, keyword_parser, phone, ticket_reference
 from ..tools.deadline import regency_tz, to_local
 from ..tools.mail import author_email_from
 from ..tools.pseudonym import ensure_pseudonym_sql, pseudonyms
+from .sms_sms import _testing
 
 _logger = logging.getLogger(__name__)
 
@@ -35,6 +38,17 @@ IMMUTABLE_FIELDS = (
 # period. Short codes and alphanumeric sender IDs belong to operators and
 # services and are kept.
 PERSONAL_SENDER_KINDS = (phone.KIND_NUMBER, phone.KIND_INVALID)
+# The inbound router (see _cron_route_inbound): SMS per batch (one
+# transaction each), and seconds after which a router hands back to Odoo's
+# scheduler, which runs it again at once while SMS wait (cron progress).
+ROUTE_BATCH_SIZE = 100
+ROUTE_TIME_BUDGET = 30
+# A second router is woken when this many SMS wait to be routed.
+ROUTE_HELPER_BACKLOG = 3 * ROUTE_BATCH_SIZE
+# An SMS whose routing fails is retried after 1, 2, 4... minutes, then every
+# hour, forever; the administrators are alerted at this attempt.
+ROUTE_ALERT_ATTEMPTS = 5
+ROUTE_RETRY_MAX_MINUTES = 60
 
 
 class SmsCenterMessage(models.Model):
@@ -115,15 +129,17 @@ class SmsCenterMessage(models.Model):
     keyword_id = fields.Many2one(
         "sms_center.keyword", readonly=True, index="btree_not_null", ondelete="restrict"
     )
-    team_id = fields.Many2one(related="keyword_id.team_id", string="Unit")
+    # Not tracked: routing would log "Unit: → ..." in every SMS's chatter.
+    team_id = fields.Many2one(
+        related="keyword_id.team_id", string="Unit", tracking=False
+    )
     body = fields.Text(
         string="Message", readonly=True, help="The text after the keyword."
     )
     state = fields.Selection(
         [
-            # Stored, not routed yet: the webhooks will store first and route
-            # in a scheduled action (issue 11); the monitoring endpoint counts
-            # these and the age of the oldest.
+            # Stored by a gateway, not routed yet: the inbound router takes
+            # it within seconds (see store() and _cron_route_inbound).
             ("to_route", "To route"),
             ("routed", "In inbox"),
             ("appended", "Added to open ticket"),
@@ -136,6 +152,16 @@ class SmsCenterMessage(models.Model):
         index=True,
     )
     state_reason = fields.Char(string="Routing note", readonly=True)
+    # --- the inbound router's bookkeeping (state "to_route") ---
+    routing_attempts = fields.Integer(
+        readonly=True,
+        copy=False,
+        help="Times routing this SMS failed. It is retried until it succeeds.",
+    )
+    routing_error = fields.Text(string="Routing error", readonly=True, copy=False)
+    routing_retry_at = fields.Datetime(
+        string="Next routing attempt", readonly=True, copy=False
+    )
     ticket_id = fields.Many2one(
         "helpdesk.ticket", readonly=True, index="btree_not_null", ondelete="set null"
     )
@@ -196,18 +222,27 @@ class SmsCenterMessage(models.Model):
                ON sms_center_message (COALESCE(gateway_id, 0), gateway_message_id)
                WHERE gateway_message_id IS NOT NULL"""
         )
+        # SMS waiting to be routed, without reading the history of routed
+        # SMS: the inbound router's queue (arrival order, by id) and the
+        # monitoring endpoint's count and oldest received_at (index only).
+        cr.execute(
+            """SELECT indexdef FROM pg_indexes
+                WHERE indexname = 'sms_center_message_to_route_idx'"""
+        )
+        row = cr.fetchone()
+        if row and "INCLUDE" not in row[0]:
+            # The first version of this index was on received_at alone.
+            cr.execute("DROP INDEX sms_center_message_to_route_idx")
+        cr.execute(
+            """CREATE INDEX IF NOT EXISTS sms_center_message_to_route_idx
+               ON sms_center_message (id) INCLUDE (received_at)
+               WHERE state = 'to_route'"""
+        )
         # Auto-reply rate limit per number and day.
         cr.execute(
             """CREATE INDEX IF NOT EXISTS sms_center_message_auto_reply_idx
                ON sms_center_message (sender_e164, auto_reply_at)
                WHERE auto_reply_at IS NOT NULL"""
-        )
-        # Monitoring endpoint: SMS waiting to be routed, oldest first, without
-        # reading the history of routed SMS.
-        cr.execute(
-            """CREATE INDEX IF NOT EXISTS sms_center_message_to_route_idx
-               ON sms_center_message (received_at)
-               WHERE state = 'to_route'"""
         )
         # Retention work: messages whose number is still stored.
         cr.execute(
@@ -334,7 +369,7 @@ class SmsCenterMessage(models.Model):
         )
 
     # ------------------------------------------------------------------
-    # Public API: gateways call receive()
+    # Public API: gateways call store() (fast) or receive() (routed now)
     # ------------------------------------------------------------------
 
     @api.model
@@ -348,7 +383,12 @@ class SmsCenterMessage(models.Model):
         gateway=None,
         gateway_message_id=None,
     ):
-        """Store one inbound SMS durably and route it; return the record.
+        """Store one inbound SMS durably and route it now; return the record.
+
+        Routing (keyword, contact, ticket or follow-up, automatic reply or
+        receipt) happens in the caller's transaction, through the same code
+        as the inbound router's, so the record comes back routed. Gateways
+        under load use :meth:`store` instead.
 
         The integration API for gateways and scripts. Python callers get the
         record; over XML-RPC / JSON-RPC (``execute_kw``) the caller gets its
@@ -356,17 +396,70 @@ class SmsCenterMessage(models.Model):
         cannot be marshalled.
 
         Idempotent on ``(gateway, gateway_message_id)``: a repeated call
-        returns the first record and creates nothing. ``gateway`` is a
+        returns the first record and creates nothing (that record may still
+        be ``to_route`` when :meth:`store` stored it). ``gateway`` is a
         gateway record, id or code. ``sender`` may be in any Indonesian or
         international form; the text is stored exactly as received (NUL
         characters, which PostgreSQL cannot store, become U+2400); over
         XML-RPC, a text with characters XML cannot carry may come as UTF-8
         in a ``base64`` value. ``received_at``: a datetime or an ISO 8601
-        string (UTC when it has no offset), default now. Raises
+        string (UTC when it has no offset), default now; deadlines count
+        from it. Raises
         ``ValidationError`` for a missing sender or a text longer than any
         concatenated SMS, ``AccessError`` for a user who is neither an SMS
         Center administrator nor in *Inbound SMS from scripts*.
         """
+        self._check_inbound_access()
+        # sudo: routing creates tickets and contacts in any unit on the
+        # gateway's behalf; access was checked just above.
+        message, created = self.sudo()._store_inbound(
+            sender, text, recipient, received_at, gateway, gateway_message_id
+        )
+        if created:
+            message._route()
+        return message.with_env(self.env)
+
+    @api.model
+    @api.returns("self", lambda message: message.id)
+    def store(
+        self,
+        sender,
+        text,
+        recipient=None,
+        received_at=None,
+        gateway=None,
+        gateway_message_id=None,
+    ):
+        """Store one inbound SMS durably, to be routed right after; return
+        the record, in state ``to_route``.
+
+        The fast path of the gateways (Kannel and HTTP webhooks, the modem
+        worker, gammu-smsd's script; also meant for the simulator): one
+        INSERT, and a wake-up of
+        the inbound router (a scheduled action, see
+        :meth:`_cron_route_inbound`) when the caller's transaction commits.
+        The router routes it within seconds exactly as :meth:`receive`
+        would have, deadline counted from ``received_at``; until then the
+        secretariat sees it as *To route*.
+
+        Same arguments, validation, access rule, RPC convention (the id) and
+        idempotency as :meth:`receive`: a repeated ``(gateway, gateway_message_id)`` returns
+        the first record, in whatever state it has reached, and stores
+        nothing.
+        """
+        self._check_inbound_access()
+        # sudo: the SMS is stored on the gateway's behalf; access was
+        # checked just above.
+        Message = self.sudo()
+        message, created = Message._store_inbound(
+            sender, text, recipient, received_at, gateway, gateway_message_id
+        )
+        if created:
+            Message._trigger_router()
+        return message.with_env(self.env)
+
+    @api.model
+    def _check_inbound_access(self):
         if not (
             self.env.su
             or self.env.user.has_group("sms_center.group_admin")
@@ -378,38 +471,94 @@ class SmsCenterMessage(models.Model):
                     "inject inbound SMS."
                 )
             )
-        # sudo: routing creates tickets and contacts in any unit on the
-        # gateway's behalf; access was checked just above.
-        Message = self.sudo()
-        gateway = Message._coerce_gateway(gateway)
+
+    @api.model
+    def _store_inbound(
+        self, sender, text, recipient, received_at, gateway, gateway_message_id
+    ):
+        """``(record, created)``: the SMS stored as ``to_route``, or the
+        record already stored under the same gateway id."""
+        gateway = self._coerce_gateway(gateway)
         gateway_message_id = (
             (str(gateway_message_id).strip() or None)
             if (gateway_message_id not in (None, False))
             else None
         )
-        if gateway_message_id:
-            existing = Message._find_duplicate(gateway, gateway_message_id)
-            if existing:
-                gateway._note_script_contact()
-                return existing.with_env(self.env)
-        vals = Message._prepare_receive_vals(
+        vals = self._prepare_receive_vals(
             sender, text, recipient, received_at, gateway, gateway_message_id
         )
-        try:
-            with self.env.cr.savepoint():
-                # No "created" log nor follower per SMS: thousands a day.
-                message = Message.with_context(
-                    mail_create_nolog=True, mail_create_nosubscribe=True
-                ).create(vals)
-        except psycopg2.IntegrityError:
-            # A concurrent delivery of the same gateway message won the race.
-            existing = Message._find_duplicate(gateway, gateway_message_id)
-            if not existing:
-                raise
-            return existing.with_env(self.env)
-        message._route()
+        vals["state"] = "to_route"
+        message_id = self._insert_inbound(vals)
+        # Health of a gammu-smsd gateway: its SMS are its only contact.
         gateway._note_script_contact()
-        return message.with_env(self.env)
+        if message_id:
+            return self.browse(message_id), True
+        # A repeat: the first delivery is stored (and visible, else
+        # PostgreSQL raised a serialization failure, see _insert_inbound).
+        return self._find_duplicate(gateway, gateway_message_id), False
+
+    @api.model
+    def _insert_inbound(self, vals):
+        """INSERT one SMS unless its gateway id is stored already; its id,
+        or None for a repeat.
+
+        One statement, ``INSERT ... ON CONFLICT DO NOTHING`` on the unique
+        index of gateway ids, instead of create(): a gateway's repeat is no
+        error, not even when it races with the first delivery. In that race
+        (the first one committed after this transaction began) PostgreSQL
+        raises a serialization failure, not logged here: the webhook lets
+        Odoo replay the request, which then finds the first record. The
+        columns are those create() would write (defaults, magic columns);
+        nothing is logged in the chatter, as for create() with
+        ``mail_create_nolog``.
+        """
+        vals = self._add_missing_default_values(vals)
+        now = self.env.cr.now()
+        columns = {
+            "create_uid": self.env.uid,
+            "create_date": now,
+            "write_uid": self.env.uid,
+            "write_date": now,
+        }
+        for fname, value in vals.items():
+            field = self._fields[fname]
+            if field.store and field.column_type and fname not in columns:
+                columns[fname] = field.convert_to_column_insert(value, self, vals)
+        self.env.cr.execute(
+            SQL(
+                """INSERT INTO %s (%s) VALUES %s
+                   ON CONFLICT ((COALESCE(gateway_id, 0)), gateway_message_id)
+                   WHERE gateway_message_id IS NOT NULL DO NOTHING
+                   RETURNING id""",
+                SQL.identifier(self._table),
+                SQL(", ").join(SQL.identifier(name) for name in columns),
+                tuple(columns.values()),
+            ),
+            log_exceptions=False,
+        )
+        row = self.env.cr.fetchone()
+        if not row:
+            return None
+        # No record depends on a new SMS yet (no ticket, contact or keyword):
+        # only its own stored computed fields, if a module adds some.
+        for field in self._fields.values():
+            if field.store and field.compute:
+                self.env.add_to_compute(field, self.browse(row[0]))
+        return row[0]
+
+    @api.model
+    def _trigger_router(self, at=None, helper=False):
+        """Wake the inbound router when this transaction commits (or at
+        ``at``); ``helper``: the second router (see _cron_route_inbound)."""
+        xmlid = (
+            "sms_center.ir_cron_sms_center_route_inbound_helper"
+            if helper
+            else "sms_center.ir_cron_sms_center_route_inbound"
+        )
+        cron = self.env.ref(xmlid, raise_if_not_found=False)
+        if cron:
+            # sudo: whoever stores an SMS may wake the router.
+            cron.sudo()._trigger(at=at)
 
     @api.model
     def _coerce_gateway(self, gateway):
@@ -523,34 +672,284 @@ class SmsCenterMessage(models.Model):
         return min(value, now)
 
     # ------------------------------------------------------------------
-    # Routing
+    # The inbound router: routes stored SMS in batches (scheduled action)
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _cron_route_inbound(self, helper=False, batch_size=ROUTE_BATCH_SIZE):
+        """Route the SMS waiting in state ``to_route`` (scheduled action).
+
+        Woken by every :meth:`store` through Odoo's cron trigger, the way
+        Odoo's SMS and mail queues are, and every minute in case a wake-up
+        was lost. Loops over batches, each in a transaction of its own:
+
+        1. claim the oldest due SMS (arrival order) with ``FOR UPDATE SKIP
+           LOCKED``: several routers (this cron, its helper woken for large
+           backlogs, a synchronous :meth:`receive`) never take the same SMS,
+           and an SMS routed and committed is no longer ``to_route``: never
+           routed twice. SMS whose sender has an earlier SMS held by another
+           router are left to it, so that a citizen's SMS are routed in the
+           order they arrived;
+        2. route the batch set-oriented (:meth:`_route`); if that fails, one
+           SMS at a time, so that only the failing one keeps its error and
+           is retried later (:meth:`_route_failed`);
+        3. commit. A crash before the commit leaves the batch ``to_route``,
+           with no ticket, no contact and no automatic reply of it.
+
+        After ``ROUTE_TIME_BUDGET`` seconds it reports its progress to the
+        scheduler, which runs it again at once while SMS wait, after giving
+        the other scheduled actions their turn.
+        """
+        # sudo: routing is system work whichever user runs the cron.
+        Message = self.sudo()
+        deadline = monotonic_clock.monotonic() + ROUTE_TIME_BUDGET
+        done = 0
+        while True:
+            # A fresh transaction, hence a fresh snapshot, for each claim.
+            Message._route_commit()
+            batch = Message._route_claim(batch_size)
+            if not batch:
+                break
+            batch._route_batch()
+            Message._route_commit()
+            done += len(batch)
+            if not helper and done == len(batch):
+                Message._route_wake_helper()
+            if monotonic_clock.monotonic() >= deadline:
+                break
+        remaining = Message._route_due_count()
+        if done:
+            _logger.info("Inbound router: %s SMS routed, %s waiting", done, remaining)
+        # Odoo 18's cron progress: runs the job again at once when some
+        # remain (no-op outside the scheduler).
+        self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
+        Message._route_schedule_retry()
+        return True
+
+    @api.model
+    def _route_commit(self):
+        """Commit the router's progress (skipped under tests)."""
+        if not _testing():
+            self.env.cr.commit()  # pylint: disable=invalid-commit
+
+    @api.model
+    def _route_claim(self, limit=ROUTE_BATCH_SIZE):
+        """Lock and return the next batch of due SMS to route (in arrival
+        order), without those of a sender whose earlier due SMS another
+        router holds (it routes them after its own)."""
+        self.flush_model()
+        now = fields.Datetime.now()
+        try:
+            with self.env.cr.savepoint(flush=False):
+                self.env.cr.execute(
+                    """WITH claimed AS (
+                           SELECT id, sender_e164 FROM sms_center_message
+                            WHERE state = 'to_route'
+                              AND (routing_retry_at IS NULL
+                                   OR routing_retry_at <= %(now)s)
+                            ORDER BY id
+                            LIMIT %(limit)s
+                              FOR UPDATE SKIP LOCKED
+                       )
+                       SELECT c.id FROM claimed c
+                        WHERE c.sender_e164 IS NULL OR NOT EXISTS (
+                              SELECT 1 FROM sms_center_message o
+                               WHERE o.state = 'to_route'
+                                 AND o.sender_e164 = c.sender_e164
+                                 AND o.id < c.id
+                                 AND (o.routing_retry_at IS NULL
+                                      OR o.routing_retry_at <= %(now)s)
+                                 AND o.id NOT IN (SELECT id FROM claimed))
+                        ORDER BY c.id""",
+                    {"now": now, "limit": limit},
+                    # Under REPEATABLE READ, a row another router changed
+                    # since this snapshot fails the lock even with SKIP
+                    # LOCKED: a normal race, handled below, not an error.
+                    log_exceptions=False,
+                )
+                ids = [row[0] for row in self.env.cr.fetchall()]
+        except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY as exc:
+            _logger.info(
+                "Inbound router: another router won the race (%s)",
+                type(exc).__name__,
+            )
+            self._trigger_router()
+            return self.browse()
+        return self.browse(ids)
+
+    def _route_batch(self):
+        """Route the claimed SMS ``self``: all together, or, when that
+        fails, one by one (the failing SMS keeps its error)."""
+        try:
+            with self.env.cr.savepoint():
+                self._route()
+            return
+        except Exception as exc:  # noqa: BLE001 - isolated just below
+            if len(self) == 1:
+                self._route_failed(exc)
+                return
+            _logger.info(
+                "Inbound router: a batch of %s SMS failed (%s); routing them "
+                "one by one",
+                len(self),
+                exc,
+            )
+        for message in self:
+            try:
+                with self.env.cr.savepoint():
+                    message._route()
+            except Exception as exc:  # noqa: BLE001 - kept on the SMS, retried
+                message._route_failed(exc)
+
+    def _route_failed(self, error):
+        """Keep ``error`` on the SMS, still ``to_route``, and retry it later
+        (1, 2, 4... minutes, then hourly); alert the administrators at
+        attempt ``ROUTE_ALERT_ATTEMPTS``."""
+        self.ensure_one()
+        attempts = self.routing_attempts + 1
+        minutes = min(2 ** (attempts - 1), ROUTE_RETRY_MAX_MINUTES)
+        retry_at = fields.Datetime.now() + timedelta(minutes=minutes)
+        error_text = f"{type(error).__name__}: {error}"[:2000]
+        self._route_write(
+            {
+                "routing_attempts": attempts,
+                "routing_error": error_text,
+                "routing_retry_at": retry_at,
+            }
+        )
+        _logger.warning(
+            "Inbound router: SMS %s not routed (attempt %s, next in %s min): %s",
+            self.id,
+            attempts,
+            minutes,
+            error_text,
+            exc_info=error,
+        )
+        if attempts == ROUTE_ALERT_ATTEMPTS:
+            self._route_alert()
+        self._trigger_router(at=retry_at)
+
+    def _route_alert(self):
+        """Tell the administrators (message with them as recipients) that
+        this SMS keeps failing to be routed."""
+        self.ensure_one()
+        root = self.env.ref("base.user_root")
+        admins = self.env.ref("sms_center.group_admin").users.filtered(
+            lambda u: not u.share and u.active and u != root
+        )
+        self.message_post(
+            body=self.env._(
+                "This SMS could not be routed after %(count)s attempts: "
+                "%(error)s. It stays to route and is tried again every hour; "
+                "once the cause is fixed, use Route now.",
+                count=self.routing_attempts,
+                error=self.routing_error,
+            ),
+            partner_ids=admins.partner_id.ids,
+            message_type="comment",
+            subtype_xmlid="mail.mt_comment",
+        )
+
+    @api.model
+    def _route_due_count(self):
+        self.flush_model(["state", "routing_retry_at"])
+        self.env.cr.execute(
+            """SELECT count(*) FROM sms_center_message
+                WHERE state = 'to_route'
+                  AND (routing_retry_at IS NULL OR routing_retry_at <= %s)""",
+            [fields.Datetime.now()],
+        )
+        return self.env.cr.fetchone()[0]
+
+    @api.model
+    def _route_wake_helper(self):
+        """Large backlog: wake the second router, which shares the work
+        through the same claims."""
+        if self._route_due_count() >= ROUTE_HELPER_BACKLOG:
+            self._trigger_router(helper=True)
+            # Commit now, so that the helper starts while this batch runs.
+            self._route_commit()
+
+    @api.model
+    def _route_schedule_retry(self):
+        """Wake the router when the next failed SMS is due again."""
+        self.flush_model(["state", "routing_retry_at"])
+        self.env.cr.execute(
+            """SELECT min(routing_retry_at) FROM sms_center_message
+                WHERE state = 'to_route' AND routing_retry_at > %s""",
+            [fields.Datetime.now()],
+        )
+        next_at = self.env.cr.fetchone()[0]
+        if next_at:
+            self._trigger_router(at=next_at)
+            self._route_commit()
+
+    def action_route_now(self):
+        """Route these SMS at once (after their cause of failure is fixed):
+        the router takes them within seconds."""
+        self._check_secretariat()
+        # sudo: the router's bookkeeping fields are not for users to write.
+        waiting = self.sudo().filtered(lambda m: m.state == "to_route")
+        waiting._route_write({"routing_retry_at": False})
+        waiting._trigger_router()
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "type": "info",
+                "message": self.env._(
+                    "The SMS will be routed within a few seconds; reload to see "
+                    "the result."
+                ),
+            },
+        }
+
+    def _route_write(self, vals):
+        """Write the router's results on the SMS: no tracking, no chatter
+        (its fields say it all), one UPDATE per batch once flushed."""
+        return self.with_context(tracking_disable=True).write(vals)
+
+    # ------------------------------------------------------------------
+    # Routing (one SMS or a batch: the same code)
     # ------------------------------------------------------------------
 
     def _route(self):
-        """Turn stored messages into tickets or automatic replies.
+        """Route the stored SMS ``self`` (arrival order): tickets, follow-ups
+        added to open tickets, automatic replies.
 
         Reserved words (CEK, INFO and their aliases) come first: they are
         answered and create no ticket. Then keywords; otherwise the sender
         gets the unknown-keyword reply.
+
+        Set-oriented, for the router's batches: contacts and tickets are
+        created with one create() per segment, the automatic replies queued
+        together, the SMS updated in one UPDATE. The result is the one of
+        routing the SMS one by one in arrival order: a follow-up joins the
+        ticket an earlier SMS of the same batch created, daily limits count
+        in order, and a CEK ends a segment, so that its answer sees exactly
+        the tickets of the SMS before it.
         """
+        if not self:
+            return
         Keyword = self.env["sms_center.keyword"]
         reserved = Keyword._get_reserved_words()
+        matches = {}
+
+        def match(word):
+            if word not in matches:
+                matches[word] = Keyword._match(word) if word else Keyword
+            return matches[word]
+
+        # Contacts and daily limits are per number: serialize with any other
+        # transaction routing the same numbers (a receive() in parallel).
+        self._lock_numbers(
+            m.sender_e164 for m in self if m.sender_kind == phone.KIND_NUMBER
+        )
+        segment = []
         for message in self:
-            word = message.keyword_text
-            reserved_kind = reserved.get(word) if word else False
-            keyword = Keyword._match(word) if word else Keyword
-            if reserved_kind and keyword:
-                # Only a keyword created before its word was reserved can
-                # collide (both are refused since): it keeps working until
-                # renamed, as reported at upgrade and on the keyword.
-                reserved_kind = False
-            elif reserved_kind:
-                keyword = Keyword
-            elif not keyword and self._status_word_with_reference(word, reserved):
-                # "CEKD482": the code typed without a space.
-                reserved_kind = "status"
-            if message.sender_kind != phone.KIND_NUMBER:
-                message.write(
+            kind, keyword = message._route_kind(reserved, match)
+            if kind == "rejected":
+                message._route_write(
                     {
                         "keyword_id": keyword.id,
                         "state": "rejected",
@@ -563,53 +962,225 @@ class SmsCenterMessage(models.Model):
                                 )
                             ).get(message.sender_kind),
                         ),
+                        "routing_error": False,
+                        "routing_retry_at": False,
                     }
                 )
                 continue
-            if reserved_kind:
-                message._answer_reserved_word(reserved_kind)
-            elif keyword:
-                message._route_to_keyword(keyword)
+            segment.append((message, kind, keyword))
+            if kind == "status":
+                self._route_segment(segment)
+                segment = []
+        if segment:
+            self._route_segment(segment)
+
+    def _route_kind(self, reserved, match):
+        """``(kind, keyword)`` of this SMS: kind is ``rejected``, ``status``
+        (CEK), ``info`` (INFO), ``keyword`` or ``unknown``."""
+        self.ensure_one()
+        word = self.keyword_text
+        reserved_kind = reserved.get(word) if word else False
+        keyword = match(word)
+        if reserved_kind and keyword:
+            # Only a keyword created before its word was reserved can
+            # collide (both are refused since): it keeps working until
+            # renamed, as reported at upgrade and on the keyword.
+            reserved_kind = False
+        elif reserved_kind:
+            keyword = keyword.browse()
+        elif not keyword and self._status_word_with_reference(word, reserved):
+            # "CEKD482": the code typed without a space.
+            reserved_kind = "status"
+        if self.sender_kind != phone.KIND_NUMBER:
+            return "rejected", keyword
+        if reserved_kind:
+            return reserved_kind, keyword
+        return ("keyword" if keyword else "unknown"), keyword
+
+    @api.model
+    def _route_segment(self, items):
+        """Route ``items`` (``(message, kind, keyword)`` in arrival order):
+        tickets first, then the automatic replies in order."""
+        new_tickets = self._route_to_keywords(
+            [
+                (message, keyword)
+                for message, kind, keyword in items
+                if kind == "keyword"
+            ]
+        )
+        replies = []
+        receipts = self._receipt_enabled()
+        for message, kind, _keyword in items:
+            if kind == "keyword":
+                ticket = new_tickets.get(message.id)
+                # A new ticket's routing includes its receipt (never for
+                # follow-ups).
+                if ticket and receipts:
+                    replies.append(
+                        (message, "receipt", partial(message._build_receipt, ticket))
+                    )
+                continue
+            message._route_write(
+                {
+                    "state": kind,
+                    "routing_error": False,
+                    "routing_retry_at": False,
+                }
+            )
+            if kind == "status":
+                replies.append((message, "status", message._build_status_reply))
+            elif kind == "info":
+                replies.append((message, "info", message._build_info_reply))
             else:
-                message.write({"state": "unknown"})
-                message._send_unknown_keyword_reply()
+                replies.append(
+                    (
+                        message,
+                        "unknown_keyword",
+                        message._build_unknown_keyword_reply,
+                    )
+                )
+        self._send_auto_replies(replies)
 
     def _route_to_keyword(self, keyword, manual=False):
+        """Route this SMS to ``keyword`` (``manual``: by the secretariat,
+        always a new ticket), receipt included; return its ticket."""
         self.ensure_one()
-        self._lock_number(self.sender_e164)
-        partner = self._find_or_create_partner(self.sender_e164)
-        vals = {"keyword_id": keyword.id, "partner_id": partner.id}
-        ticket = not manual and self._find_ticket_to_append(keyword, partner)
-        if ticket:
-            vals.update(ticket_id=ticket.id, state="appended")
-            self.write(vals)
+        self._lock_numbers([self.sender_e164])
+        ticket = self._route_to_keywords([(self, keyword)], manual=manual).get(self.id)
+        if ticket and self._receipt_enabled():
+            self._send_auto_replies(
+                [(self, "receipt", partial(self._build_receipt, ticket))]
+            )
+        return self.ticket_id
+
+    @api.model
+    def _route_to_keywords(self, items, manual=False):
+        """Tickets for ``items`` (``(message, keyword)`` in arrival order):
+        a follow-up joins the open ticket of the same number and keyword
+        (also one created by an earlier item), the others get a new ticket.
+        Returns ``{message id: new ticket}``."""
+        if not items:
+            return {}
+        partners = self._find_or_create_partners(
+            [message.sender_e164 for message, _keyword in items]
+        )
+        window = self.env["sms_center.settings"]._sms_center_setting(
+            "append_window_minutes"
+        )
+        appendable = window > 0 and not manual
+        # Open tickets each item may join, by (partner, keyword):
+        # [(received at, order, ticket or index of a ticket to create)].
+        candidates = (
+            self._tickets_to_append(items, partners, window) if appendable else {}
+        )
+        new_vals, plan = [], []
+        common = self._prepare_ticket_common_vals()
+        for message, keyword in items:
+            partner = partners[message.sender_e164]
+            key = (partner.id, keyword.id)
+            target = None
+            if appendable:
+                since = message.received_at - timedelta(minutes=window)
+                recent = [c for c in candidates.get(key, ()) if c[0] >= since]
+                # The latest one, as a search by reception time would give.
+                target = max(recent, key=lambda c: (c[0], c[1]))[2] if recent else None
+            if target is None:
+                index = len(new_vals)
+                new_vals.append(
+                    dict(
+                        common(keyword),
+                        **message._prepare_ticket_vals(keyword, partner),
+                    )
+                )
+                candidates.setdefault(key, []).append(
+                    (message.received_at, (1, index), index)
+                )
+                plan.append((message, keyword, partner, "routed", index))
+            else:
+                plan.append((message, keyword, partner, "appended", target))
+        tickets = self._create_tickets(new_vals)
+        new_tickets = {}
+        for message, keyword, partner, state, target in plan:
+            # An index: the ticket created for an item (this one or, for a
+            # follow-up, an earlier one).
+            ticket = tickets[target] if isinstance(target, int) else target
+            message._route_write(
+                {
+                    "keyword_id": keyword.id,
+                    "partner_id": partner.id,
+                    "ticket_id": ticket.id,
+                    "state": state,
+                    "routing_error": False,
+                    "routing_retry_at": False,
+                }
+            )
+            if state == "routed":
+                new_tickets[message.id] = ticket
+                continue
             # The citizen never becomes a follower: citizens never log in, and
             # followers' contacts are read by every officer posting there.
             ticket.with_context(mail_create_nosubscribe=True).message_post(
-                body=plaintext2html(self.text),
+                body=plaintext2html(message.text),
                 author_id=partner.id,
                 message_type="comment",
                 subtype_xmlid="mail.mt_note",
             )
-            return ticket
-        ticket = self._create_ticket(keyword, partner)
-        vals.update(ticket_id=ticket.id, state="routed")
-        self.write(vals)
-        # Routing a new ticket includes its receipt (never for appended SMS).
-        self._send_receipt(ticket)
-        return ticket
+        return new_tickets
 
-    def _create_ticket(self, keyword, partner):
-        """The helpdesk ticket of this SMS in ``keyword``'s inbox."""
-        self.ensure_one()
+    @api.model
+    def _tickets_to_append(self, items, partners, window):
+        """Open, unanswered SMS tickets received within ``window`` minutes
+        before any of ``items``, by (partner, keyword)."""
+        earliest = min(message.received_at for message, _keyword in items)
+        tickets = self.env["helpdesk.ticket"].search(
+            [
+                ("partner_id", "in", [p.id for p in partners.values()]),
+                ("sms_keyword_id", "in", list({kw.id for _m, kw in items})),
+                ("sms_answered", "=", False),
+                ("stage_id.closed", "=", False),
+                ("sms_received_at", ">=", earliest - timedelta(minutes=window)),
+            ]
+        )
+        candidates = {}
+        for ticket in tickets:
+            candidates.setdefault(
+                (ticket.partner_id.id, ticket.sms_keyword_id.id), []
+            ).append((ticket.sms_received_at, (0, ticket.id), ticket))
+        return candidates
+
+    @api.model
+    def _create_tickets(self, vals_list):
+        """The helpdesk tickets of SMS in their keywords' inboxes, in one
+        create() (no creation log: the ticket shows its SMS)."""
         return (
             self.env["helpdesk.ticket"]
             .with_context(
                 mail_create_nolog=True,
                 mail_auto_subscribe_no_notify=True,
             )
-            .create(self._prepare_ticket_vals(keyword, partner))
+            .create(vals_list)
+            if vals_list
+            else self.env["helpdesk.ticket"]
         )
+
+    @api.model
+    def _prepare_ticket_common_vals(self):
+        """``function(keyword) -> vals`` shared by the tickets of a batch,
+        looked up once: the SMS channel and each unit's first stage (what
+        helpdesk_mgmt's create() would look up for every ticket)."""
+        channel_id = self.env.ref("sms_center.helpdesk_ticket_channel_sms").id
+        stages = {}
+
+        def common(keyword):
+            team = keyword.team_id
+            if team not in stages:
+                stages[team] = team._get_applicable_stages()[:1].id if team else False
+            vals = {"channel_id": channel_id}
+            if stages[team]:
+                vals["stage_id"] = stages[team]
+            return vals
+
+        return common
 
     def _prepare_ticket_vals(self, keyword, partner):
         self.ensure_one()
@@ -625,112 +1196,138 @@ class SmsCenterMessage(models.Model):
             "partner_id": partner.id,
             "partner_name": partner.name,
             "sms_sender_masked": self.sender_masked,
-            "channel_id": self.env.ref("sms_center.helpdesk_ticket_channel_sms").id,
             "sms_keyword_id": keyword.id,
             "sms_received_at": self.received_at,
             "sms_simulated": self.simulated,
         }
 
-    def _find_ticket_to_append(self, keyword, partner):
-        """Open, unanswered ticket of the same number and keyword, if recent."""
-        window = self.env["sms_center.settings"]._sms_center_setting(
-            "append_window_minutes"
-        )
-        if window <= 0:
-            return self.env["helpdesk.ticket"]
-        return self.env["helpdesk.ticket"].search(
-            [
-                ("partner_id", "=", partner.id),
-                ("sms_keyword_id", "=", keyword.id),
-                ("sms_answered", "=", False),
-                ("stage_id.closed", "=", False),
-                ("sms_received_at", ">=", self.received_at - timedelta(minutes=window)),
-            ],
-            order="sms_received_at desc",
-            limit=1,
-        )
+    @api.model
+    def _lock_numbers(self, numbers):
+        """Serialize work per sender number (contact creation, daily limits)
+        with other transactions; locks taken in one order, no deadlock."""
+        keys = sorted({f"sms_center:{number}" for number in numbers if number})
+        if keys:
+            self.env.cr.execute(
+                """SELECT pg_advisory_xact_lock(h)
+                     FROM (SELECT DISTINCT hashtext(k) AS h
+                             FROM unnest(%s::text[]) AS k
+                            ORDER BY 1 OFFSET 0) AS keys""",
+                [keys],
+            )
 
     @api.model
-    def _lock_number(self, number):
-        """Serialize work per sender number (contact creation, rate limits)."""
-        self.env.cr.execute(
-            "SELECT pg_advisory_xact_lock(hashtext(%s))", [f"sms_center:{number}"]
-        )
-
-    @api.model
-    def _find_or_create_partner(self, e164):
+    def _find_or_create_partners(self, numbers):
+        """``{E.164 number: contact}``: the existing contact of each number
+        (the oldest), else a new one (all created in one create())."""
+        numbers = list(dict.fromkeys(n for n in numbers if n))
         Partner = self.env["res.partner"].with_context(active_test=False)
-        partner = Partner.search([("phone_sanitized", "=", e164)], order="id", limit=1)
-        if partner:
-            return partner
-        return Partner.with_context(tracking_disable=True).create(
-            {
-                "name": self.env._("SMS %(number)s", number=phone.mask(e164)),
-                "mobile": e164,
-                "country_id": self.env.ref("base.id").id,
-                "sms_center_citizen": True,
-            }
-        )
+        found = {}
+        for partner in Partner.search([("phone_sanitized", "in", numbers)], order="id"):
+            found.setdefault(partner.phone_sanitized, partner)
+        missing = [n for n in numbers if n not in found]
+        if missing:
+            country_id = self.env.ref("base.id").id
+            created = Partner.with_context(tracking_disable=True).create(
+                [
+                    {
+                        "name": self.env._("SMS %(number)s", number=phone.mask(e164)),
+                        "mobile": e164,
+                        "country_id": country_id,
+                        "sms_center_citizen": True,
+                    }
+                    for e164 in missing
+                ]
+            )
+            found.update(zip(missing, created, strict=True))
+        return found
 
     # ------------------------------------------------------------------
-    # Unknown keyword: automatic reply (R4)
+    # Automatic replies: unknown keyword (R4), receipt, CEK, INFO (R17)
     # ------------------------------------------------------------------
 
-    def _send_unknown_keyword_reply(self):
-        self.ensure_one()
-        return self._send_auto_reply(
-            "unknown_keyword", self._build_unknown_keyword_reply
-        )
+    @api.model
+    def _send_auto_replies(self, replies):
+        """Send the automatic replies ``replies`` (``(message, kind,
+        build_body)`` in arrival order).
 
-    def _send_auto_reply(self, kind, build_body):
-        """Send the automatic reply of ``kind`` built by ``build_body()``.
-
-        Every automatic reply (unknown keyword, receipt, CEK, INFO) goes
-        through here: the same loop protection and daily limit per number,
-        the same queue and gateways, its text and status stored on the SMS.
-        Returns the queued ``sms.sms`` or False when nothing was sent (the
-        reason is stored).
+        Every automatic reply goes through here: the same loop protection
+        and daily limit per number (counted in order), the same queue and
+        gateways, its text and status stored on the SMS, the reason stored
+        when none is sent. The SMS are queued together.
         """
-        self.ensure_one()
-        skipped = self._auto_reply_blocked_reason()
-        body = not skipped and build_body()
-        if not skipped and not body:
-            skipped = self.env._("The SMS text to citizens for this answer is empty.")
-        if skipped:
-            self.write({"auto_reply_skipped": skipped})
-            return False
-        self.write(
-            {
-                "auto_reply_body": body,
-                "auto_reply_at": fields.Datetime.now(),
-                "auto_reply_kind": kind,
-                "auto_reply_skipped": False,
-            }
+        if not replies:
+            return
+        limit = self.env["sms_center.settings"]._sms_center_setting(
+            "auto_reply_daily_limit"
         )
-        sms = self.env["sms.sms"]._sms_center_post(
-            self, body, self.sender_e164, sender_id=self.gateway_id.default_sender_id
+        center_numbers = self.env["sms_center.gateway"]._get_center_numbers()
+        sent_today = self._auto_replies_today(
+            [message.sender_e164 for message, _kind, _build in replies]
         )
-        self._sms_status_track(sms)
-        return sms
+        now = fields.Datetime.now()
+        posts = []
+        for message, kind, build_body in replies:
+            skipped = message._auto_reply_blocked_reason(
+                center_numbers, limit, sent_today.get(message.sender_e164, 0)
+            )
+            body = not skipped and build_body()
+            if not skipped and not body:
+                skipped = self.env._(
+                    "The SMS text to citizens for this answer is empty."
+                )
+            if skipped:
+                message._route_write({"auto_reply_skipped": skipped})
+                continue
+            sent_today[message.sender_e164] = sent_today.get(message.sender_e164, 0) + 1
+            message._route_write(
+                {
+                    "auto_reply_body": body,
+                    "auto_reply_at": now,
+                    "auto_reply_kind": kind,
+                    "auto_reply_skipped": False,
+                }
+            )
+            posts.append((message, body))
+        if not posts:
+            return
+        sms_list = self.env["sms.sms"]._sms_center_post_many(
+            [
+                (
+                    message,
+                    body,
+                    message.sender_e164,
+                    message.gateway_id.default_sender_id,
+                )
+                for message, body in posts
+            ]
+        )
+        for (message, _body), sms in zip(posts, sms_list, strict=True):
+            message.with_context(tracking_disable=True)._sms_status_track(sms)
 
-    def _auto_reply_blocked_reason(self):
+    @api.model
+    def _auto_replies_today(self, numbers):
+        """``{number: automatic replies sent to it today}`` (regency day)."""
+        numbers = list({n for n in numbers if n})
+        if not numbers:
+            return {}
+        return dict(
+            self._read_group(
+                [
+                    ("sender_e164", "in", numbers),
+                    ("auto_reply_at", ">=", self._regency_day_start()),
+                ],
+                ["sender_e164"],
+                ["__count"],
+            )
+        )
+
+    def _auto_reply_blocked_reason(self, center_numbers, limit, sent_today):
         """Why no automatic reply may go to this sender (loop protection)."""
         self.ensure_one()
         if self.sender_kind != phone.KIND_NUMBER:
             return self.env._("The sender is not a phone number.")
-        if self.sender_e164 in self.env["sms_center.gateway"]._get_center_numbers():
+        if self.sender_e164 in center_numbers:
             return self.env._("The sender is one of the center's own numbers.")
-        limit = self.env["sms_center.settings"]._sms_center_setting(
-            "auto_reply_daily_limit"
-        )
-        self._lock_number(self.sender_e164)
-        sent_today = self.search_count(
-            [
-                ("sender_e164", "=", self.sender_e164),
-                ("auto_reply_at", ">=", self._regency_day_start()),
-                ("id", "!=", self.id),
-            ]
-        )
         if sent_today >= limit:
             return self.env._(
                 "Daily limit of %(limit)s automatic replies to this number reached.",
@@ -818,13 +1415,6 @@ class SmsCenterMessage(models.Model):
     def _receipt_enabled(self):
         return self.env["sms_center.settings"]._sms_center_setting("receipt_enabled")
 
-    def _send_receipt(self, ticket):
-        """The receipt of a new ticket: unit, reference, answer deadline."""
-        self.ensure_one()
-        if not self._receipt_enabled():
-            return False
-        return self._send_auto_reply("receipt", lambda: self._build_receipt(ticket))
-
     def _build_receipt(self, ticket):
         Texts = self._citizen_texts()
         body = Texts._get_body("receipt", Texts.env.lang)
@@ -844,15 +1434,6 @@ class SmsCenterMessage(models.Model):
         return citizen_text.fit_one_sms(
             body, values, shrink="unit", fallbacks=(keyword,)
         ) or citizen_text.cut_to_one_sms(citizen_text.render(body, values))
-
-    def _answer_reserved_word(self, kind):
-        """CEK (``status``) or INFO (``info``): stored, answered, no ticket."""
-        self.ensure_one()
-        self.write({"state": kind})
-        builder = (
-            self._build_status_reply if kind == "status" else self._build_info_reply
-        )
-        return self._send_auto_reply(kind, builder)
 
     @api.model
     def _status_word_with_reference(self, word, reserved):

@@ -262,6 +262,10 @@ class SmsCenterReminder(models.Model):
             return {}
         Officer = self.env["sms_center.officer"]
         Keyword = self.env["sms_center.keyword"]
+        # Plain SQL below: pending changes (an officer just archived) first.
+        Officer.flush_model(["active", "user_id"])
+        Keyword.flush_model(["officer_ids"])
+        self.env["res.users"].flush_model(["active"])
         self.env.cr.execute(
             """SELECT rel.officer_id, rel.keyword_id
                  FROM sms_center_keyword_officer_rel rel

@@ -1,4 +1,5 @@
 from odoo import api, fields, models
+from odoo.tools import SQL
 
 from ..lib import gsm
 from ..tools.deadline import regency_tz, to_local
@@ -159,6 +160,18 @@ class SmsCenterSmsStatusMixin(models.AbstractModel):
         for model in self._sms_status_models():
             # sudo: delivery reports arrive without a user.
             records = model.sudo().search(domain)
+            if records:
+                # Reports for one SMS arrive together: one at a time (see
+                # sms.sms._sms_center_lock_rows_for_report).
+                self.env.cr.execute(
+                    SQL(
+                        "SELECT id FROM %s WHERE id IN %s ORDER BY id FOR UPDATE",
+                        SQL.identifier(model._table),
+                        tuple(records.ids),
+                    ),
+                    log_exceptions=False,  # a concurrency error Odoo retries
+                )
+                records.invalidate_recordset()
             # A final status is never replaced by a late "pending".
             records = records.filtered(
                 lambda r: not (r.sms_delivered or r.sms_state == "failed")

@@ -32,8 +32,10 @@ import logging
 import threading
 from datetime import timedelta
 
-from odoo import api, fields, models
+from odoo import Command, api, fields, models
 from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
+
+from odoo.addons.sms.tools.sms_tools import sms_content_to_rendered_html
 
 from ..lib import dlr as dlr_lib
 from ..lib import phone
@@ -223,6 +225,90 @@ class SmsSms(models.Model):
         )
         self._sms_center_trigger_queue()
         return sms
+
+    @api.model
+    def _sms_center_post_many(self, items):
+        """Queue many SMS at once, each posted on its record's chatter; the
+        ``sms.sms`` records, in the order of ``items``.
+
+        ``items``: ``(record, body, number, sender_id)``, records of one
+        model and each at most once. The inbound router's automatic replies
+        go through here: the chatter messages, SMS, notifications and
+        trackers are what :meth:`_sms_center_post` creates for one record
+        (Odoo's ``_message_sms`` to a number), each kind created with one
+        create(), and the worker woken once. Nobody is subscribed to the
+        records (an automatic reply has no author to follow them).
+        """
+        if not items:
+            return []
+        records = items[0][0].browse([item[0].id for item in items])
+        author = self.env.user.partner_id
+        # Officers often have no e-mail address; the post is an SMS, never a mail.
+        email_from = author.email_formatted or formataddr(
+            (author.name, self.env.company.email or "noreply@sms-center.invalid")
+        )
+        # sudo: as message_post, whoever triggers the automatic reply.
+        alias_domains = records.sudo()._mail_get_alias_domains(
+            default_company=self.env.company
+        )
+        companies = records._mail_get_companies(default=self.env.company)
+        reply_to = records._notify_get_reply_to(default=email_from)
+        subtype_id = self.env["ir.model.data"]._xmlid_to_res_id("mail.mt_note")
+        messages = records._message_create(
+            [
+                {
+                    "author_id": author.id,
+                    "email_from": email_from,
+                    "model": records._name,
+                    "res_id": record.id,
+                    "record_name": record.sudo().display_name,
+                    "record_alias_domain_id": alias_domains[record.id].id,
+                    "record_company_id": companies[record.id].id,
+                    "reply_to": reply_to[record.id],
+                    "body": sms_content_to_rendered_html(body),
+                    "message_type": "sms",
+                    "subtype_id": subtype_id,
+                    "email_add_signature": True,
+                }
+                for record, body, _number, _sender in items
+            ]
+        )
+        # sudo: sms.sms is a technical queue only system users can create.
+        sms_records = self.sudo().create(
+            [
+                {
+                    "body": body,
+                    "mail_message_id": message.id,
+                    "number": record._phone_format(number=number) or number,
+                    "partner_id": False,
+                    "state": "outgoing",
+                    "sms_center_sender_id": sender or False,
+                }
+                for (record, body, number, sender), message in zip(
+                    items, messages, strict=True
+                )
+            ]
+        )
+        # sudo: as Odoo's _notify_thread_by_sms, notifications are system data.
+        self.env["mail.notification"].sudo().create(
+            [
+                {
+                    "author_id": author.id,
+                    "mail_message_id": sms.mail_message_id.id,
+                    "res_partner_id": False,
+                    "sms_number": sms.number,
+                    "notification_type": "sms",
+                    "sms_id_int": sms.id,
+                    "sms_tracker_ids": [Command.create({"sms_uuid": sms.uuid})],
+                    "is_read": True,
+                    "notification_status": "ready",
+                    "failure_type": "",
+                }
+                for sms in sms_records
+            ]
+        )
+        self._sms_center_trigger_queue()
+        return list(sms_records)
 
     def _send(self, unlink_failed=False, unlink_sent=True, raise_exception=False):
         """Odoo's immediate send: with center gateways, queue instead.
@@ -683,6 +769,7 @@ class SmsSms(models.Model):
         Mixin = self.env["sms_center.sms.status.mixin"]
         if not sms:
             return Mixin._sms_status_apply_dlr(event)
+        sms._sms_center_lock_rows_for_report()
         current = {"sent": dlr_lib.DELIVERED, "error": dlr_lib.FAILED}.get(sms.state)
         status = dlr_lib.merge_status(current, event.status)
         if status == current:
@@ -705,6 +792,26 @@ class SmsSms(models.Model):
         )
         gateway._note_success()
         return True
+
+    def _sms_center_lock_rows_for_report(self):
+        """Lock these SMS before a delivery report changes them.
+
+        Gateways send several reports for one SMS at once (Kannel: "SMSC
+        accepted" and "delivered"); without a lock both requests update the
+        row and PostgreSQL aborts one with a serialization failure, logged
+        as an ERROR by the ORM. Locked first, the second report waits for
+        the first; under REPEATABLE READ it may then fail here, quietly,
+        and Odoo replays the request, which applies it on the new state.
+        """
+        if not self:
+            return
+        self.env.cr.execute(
+            "SELECT id FROM sms_sms WHERE id IN %s ORDER BY id FOR UPDATE",
+            [tuple(self.ids)],
+            log_exceptions=False,  # a concurrency error Odoo retries
+        )
+        # Read the values as locked, not as cached before the lock.
+        self.invalidate_recordset()
 
     @api.autovacuum
     def _gc_sms_center_pending(self):

@@ -96,8 +96,12 @@ class TestGatewayGammu(SmsCenterCase):
 
     # -- helpers ---------------------------------------------------------
 
-    def poll(self):
+    def poll(self, route=True):
+        """One poll of the modems; then, as the scheduler does right after
+        (the poll woke it), the inbound router."""
         self.Gateway._cron_poll_modems()
+        if route:
+            self.Message._cron_route_inbound()
         self.env.invalidate_all()
 
     def messages(self):
@@ -250,9 +254,9 @@ class TestGatewayGammu(SmsCenterCase):
         )
         self.assertEqual(self.phone.stored_files(), [])
 
-    def test_crash_after_receive_before_parts_marked_gives_no_duplicate(self):
+    def test_crash_after_store_before_parts_marked_gives_no_duplicate(self):
         self.phone.inject_sms(self.citizen_e164, "TDINKES jangan dobel", AT)
-        # Steps 1-4 and the receive() of step 5 went through, then the
+        # Steps 1-4 and the store() of step 5 went through, then the
         # process died before the parts were marked done.
         with self.modem_session() as modem:
             parts, _reports = modem.read_all()
@@ -264,7 +268,7 @@ class TestGatewayGammu(SmsCenterCase):
         [message], _waiting = reassemble(
             [part for _loc, part in parts], datetime.now(UTC), 600
         )
-        first = self.Message.receive(
+        first = self.Message.store(
             message.sender,
             message.text,
             gateway=self.gateway,
@@ -293,7 +297,7 @@ class TestGatewayGammu(SmsCenterCase):
         self.phone.inject_sms(self.citizen_e164, "TDINKES gagal dulu", AT)
         self.phone.inject_sms("+6285712345678", "TJALAN lancar", AT)
         Message = type(self.Message)
-        original = Message.receive
+        original = Message.store
 
         def flaky(model, sender, text, *args, **kwargs):
             if "gagal" in text:
@@ -301,7 +305,7 @@ class TestGatewayGammu(SmsCenterCase):
             return original(model, sender, text, *args, **kwargs)
 
         with (
-            mock.patch.object(Message, "receive", flaky),
+            mock.patch.object(Message, "store", flaky),
             mute_logger(worker.__name__),
         ):
             self.poll()
@@ -342,11 +346,23 @@ class TestGatewayGammu(SmsCenterCase):
         self.assertEqual(self.phone.sent_parts(), [])
         self.assertEqual(sms.sms_center_attempts, 1)
 
-    def test_unknown_keyword_auto_reply_leaves_in_the_same_poll(self):
+    def test_unknown_keyword_auto_reply_leaves_at_the_poll_the_router_wakes(self):
         self.phone.inject_sms(self.citizen_e164, "HALO apa kabar", AT)
-        self.poll()
+        self.poll(route=False)
         message = self.messages()
+        self.assertEqual(message.state, "to_route", "stored, routed right after")
+        self.assertEqual(self.phone.stored_files(), [], "off the modem already")
+        poll_cron = self.env.ref("sms_center.ir_cron_sms_center_gammu_poll")
+        Trigger = self.env["ir.cron.trigger"]
+        triggers = Trigger.search([("cron_id", "=", poll_cron.id)])
+        self.Message._cron_route_inbound()
         self.assertEqual(message.state, "unknown")
+        self.assertEqual(message.sms_state, "pending")
+        self.assertTrue(
+            Trigger.search([("cron_id", "=", poll_cron.id)]) - triggers,
+            "the router wakes the modem worker for its answer",
+        )
+        self.poll()
         self.assertEqual(message.sms_state, "sent")
         [sent] = self.phone.sent_parts()
         self.assertEqual(sent.recipient, self.citizen_e164)

@@ -117,6 +117,11 @@ class WebhookCase(SmsCenterCase, HttpCase):
         digest = hmac.new(HMAC_SECRET.encode(), body, hashlib.sha256).hexdigest()
         return {"Content-Type": "application/json", "X-Signature": f"sha256={digest}"}
 
+    def route(self):
+        """Run the inbound router, as the scheduler does right after."""
+        self.env["sms_center.message"]._cron_route_inbound()
+        self.env.invalidate_all()
+
     def messages(self, gateway):
         return self.env["sms_center.message"].search([("gateway_id", "=", gateway.id)])
 
@@ -146,6 +151,9 @@ class TestWebhookSecurity(WebhookCase):
         return {k: v for k, v in params.items() if v is not None}
 
     def test_valid_call_is_acknowledged_once_stored(self):
+        cron = self.env.ref("sms_center.ir_cron_sms_center_route_inbound")
+        Trigger = self.env["ir.cron.trigger"]
+        triggers = Trigger.search([("cron_id", "=", cron.id)])
         answer = self.call(self.kannel.inbound_url, params=self.kannel_params())
         self.assertEqual(answer.status_code, 200, answer.text)
         self.assertEqual(answer.content, b"")
@@ -154,6 +162,12 @@ class TestWebhookSecurity(WebhookCase):
         self.assertEqual(message.text, "TDINKES jalan rusak")
         self.assertEqual(message.sudo().sender_e164, self.citizen_e164)
         self.assertEqual(message.gateway_message_id, "kannel-id-1")
+        # Stored, acknowledged, and the router woken; routing comes after.
+        self.assertEqual(message.state, "to_route")
+        self.assertFalse(message.ticket_id)
+        self.assertEqual(len(Trigger.search([("cron_id", "=", cron.id)]) - triggers), 1)
+        self.route()
+        self.assertEqual(message.state, "routed")
         self.assertEqual(message.keyword_id, self.kw_health)
         self.assertTrue(message.ticket_id)
         self.assertTrue(self.kannel.last_success_at)
@@ -296,11 +310,11 @@ class TestWebhookSecurity(WebhookCase):
         self.assertFalse(self.messages(self.kannel) | self.messages(self.jasmin))
 
     def test_unexpected_error_is_503_and_nothing_stored(self):
-        def broken_route(records):
-            raise RuntimeError("routing exploded")
+        def broken_wake(model, *args, **kwargs):
+            raise RuntimeError("storing exploded")
 
         with (
-            patch.object(SmsCenterMessage, "_route", broken_route),
+            patch.object(SmsCenterMessage, "_trigger_router", broken_wake),
             mute_logger(CONTROLLER_LOGGER),
         ):
             answer = self.call(self.kannel.inbound_url, params=self.kannel_params())
@@ -316,22 +330,23 @@ class TestWebhookSecurity(WebhookCase):
         """A serialization failure is not turned into an answer: Odoo rolls
         the request back and replays it, and the SMS is stored once."""
         calls = []
-        original = SmsCenterMessage._route
+        original = SmsCenterMessage._trigger_router
 
-        def route_once_conflicting(records):
-            calls.append(records.ids)
-            original(records)
+        def wake_once_conflicting(model, *args, **kwargs):
+            calls.append(1)
+            original(model, *args, **kwargs)
             if len(calls) == 1:
                 raise _SerializationFailure("could not serialize access")
 
         with (
-            patch.object(SmsCenterMessage, "_route", route_once_conflicting),
+            patch.object(SmsCenterMessage, "_trigger_router", wake_once_conflicting),
             patch("odoo.service.model.random.uniform", return_value=0.0),
         ):
             answer = self.call(self.kannel.inbound_url, params=self.kannel_params())
         self.assertEqual(answer.status_code, 200)
         self.assertEqual(len(calls), 2, "the request was replayed")
         self.assertEqual(len(self.messages(self.kannel)), 1)
+        self.route()
         self.assertEqual(len(self.messages(self.kannel).ticket_id), 1)
 
     def test_repeated_delivery_is_acknowledged_without_duplicate(self):
@@ -440,6 +455,7 @@ class TestHttpGatewayWebhooks(WebhookCase):
         message = self.messages(self.twilio)
         self.assertEqual(message.text, "TJALAN jembatan putus 😟")
         self.assertEqual(message.gateway_message_id, "SM0001")
+        self.route()
         self.assertEqual(message.keyword_id, self.kw_roads)
         # The secret in the path is still required.
         answer = self.twilio_post(url.replace("/inbound", "x/inbound"), params)
@@ -583,6 +599,7 @@ class TestHttpGatewayWebhooks(WebhookCase):
         message = self.messages(self.custom)
         self.assertEqual(message.text, "tjalan Lampu jalan mati")
         self.assertEqual(message.sudo().sender_e164, self.citizen_e164)
+        self.route()
         self.assertEqual(message.keyword_id, self.kw_roads)
         self.assertEqual(str(message.received_at), "2024-05-01 03:04:05")
         # Delivery reports of the custom API: its own status table.

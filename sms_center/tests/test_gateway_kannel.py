@@ -143,13 +143,19 @@ class KannelCase(SmsCenterCase, HttpCase):
                 time.sleep(0.1)
 
     def messages(self, count=1):
+        """Wait for ``count`` SMS stored by the webhook, then run the inbound
+        router as the scheduler would right after."""
+
         def check():
             found = self.env["sms_center.message"].search(
                 [("gateway_id", "=", self.gateway.id)], order="id"
             )
             return found if len(found) >= count else None
 
-        return self.wait_for(check, f"{count} inbound SMS")
+        found = self.wait_for(check, f"{count} inbound SMS")
+        self.env["sms_center.message"]._cron_route_inbound()
+        self.env.invalidate_all()
+        return found
 
     def answer(self, body, text="TDINKES obat habis di puskesmas Wanadadi"):
         ticket = self.receive(text).ticket_id
@@ -212,16 +218,16 @@ class TestKannelInbound(KannelCase):
         """Odoo fails once: Kannel delivers again (same %I), the SMS is
         stored once; a repeated call of that id is acknowledged and ignored."""
         calls = []
-        original = SmsCenterMessage._route
+        original = SmsCenterMessage._trigger_router
 
-        def route_failing_once(records):
-            calls.append(records.ids)
+        def wake_failing_once(model, *args, **kwargs):
+            calls.append(1)
             if len(calls) == 1:
                 raise RuntimeError("database hiccup")
-            return original(records)
+            return original(model, *args, **kwargs)
 
         with (
-            patch.object(SmsCenterMessage, "_route", route_failing_once),
+            patch.object(SmsCenterMessage, "_trigger_router", wake_failing_once),
             mute_logger(CONTROLLER_LOGGER),
         ):
             self.kannel.inject(
