@@ -105,6 +105,7 @@ def render_kannel_conf(
     mo_recode=True,
     http_request_retry=100,
     http_queue_delay=30,
+    max_pending_requests=8,
     max_messages=10,
 ):
     """A complete kannel.conf (bearerbox + smsbox) for the SMS Center.
@@ -120,6 +121,10 @@ def render_kannel_conf(
     * ``http-request-retry`` / ``http-queue-delay``: smsbox retries the
       inbound and DLR calls until Odoo answers 200 (Kannel's default is no
       retry, which would lose SMS while Odoo restarts);
+    * ``max-pending-requests``: at most this many calls to Odoo at once
+      (Kannel's default, 512, opens a connection per SMS of a flood: more
+      than Odoo's HTTP workers can accept, so most fail and wait for their
+      retry); about four per Odoo HTTP worker;
     * ``store-type = file``: bearerbox keeps queued messages across restarts;
     * ``sendsms-user`` ``max-messages``/``concatenation``: long answers go
       out as concatenated parts instead of being cut after the first one.
@@ -152,6 +157,7 @@ def render_kannel_conf(
         f"sendsms-interface = {sendsms_interface}",
         *([f"global-sender = {global_sender}"] if global_sender else []),
         f"mo-recode = {'true' if mo_recode else 'false'}",
+        f"max-pending-requests = {max_pending_requests}",
         f"http-request-retry = {http_request_retry}",
         f"http-queue-delay = {http_queue_delay}",
         f'log-file = "{log_dir}/smsbox.log"',

@@ -364,9 +364,14 @@ class SmsCenterGateway(models.Model):
         self.env["sms.sms"]._sms_center_release_waiting()
         return gateways
 
+    def unlink(self):
+        res = super().unlink()
+        self.env.registry.clear_cache()
+        return res
+
     def write(self, vals):
         res = super().write(vals)
-        if ({"receiving_numbers", "active"} | ROUTING_FIELDS) & set(vals):
+        if ({"receiving_numbers", "active", "code"} | ROUTING_FIELDS) & set(vals):
             self.env.registry.clear_cache()
         if ROUTING_FIELDS & set(vals):
             self.env["sms.sms"]._sms_center_release_waiting()
@@ -495,10 +500,18 @@ class SmsCenterGateway(models.Model):
     # ------------------------------------------------------------------
 
     @api.model
+    @tools.ormcache()
+    def _webhook_gateway_ids(self):
+        """``{code: id}`` of the active gateways: a webhook call looks its
+        gateway up without a query (cleared when gateways change)."""
+        # sudo: webhooks are called by gateways, without an Odoo user.
+        return {gateway.code: gateway.id for gateway in self.sudo().search([])}
+
+    @api.model
     def _from_webhook(self, code, token):
         """Gateway for a webhook call, or empty when the secret is wrong."""
         # sudo: webhooks are called by gateways, without an Odoo user.
-        gateway = self.sudo().search([("code", "=", code)], limit=1)
+        gateway = self.sudo().browse(self._webhook_gateway_ids().get(code))
         expected = gateway.webhook_token if gateway else secrets.token_urlsafe(32)
         if not hmac.compare_digest(str(expected).encode(), str(token or "").encode()):
             return self.browse()

@@ -513,7 +513,8 @@ class SmsCenterMessage(models.Model):
         ``mail_create_nolog``.
         """
         vals = self._add_missing_default_values(vals)
-        now = self.env.cr.now()
+        # The transaction's time, as create() writes it.
+        now = SQL("(now() AT TIME ZONE 'UTC')")
         columns = {
             "create_uid": self.env.uid,
             "create_date": now,
@@ -526,13 +527,16 @@ class SmsCenterMessage(models.Model):
                 columns[fname] = field.convert_to_column_insert(value, self, vals)
         self.env.cr.execute(
             SQL(
-                """INSERT INTO %s (%s) VALUES %s
+                """INSERT INTO %s (%s) VALUES (%s)
                    ON CONFLICT ((COALESCE(gateway_id, 0)), gateway_message_id)
                    WHERE gateway_message_id IS NOT NULL DO NOTHING
                    RETURNING id""",
                 SQL.identifier(self._table),
                 SQL(", ").join(SQL.identifier(name) for name in columns),
-                tuple(columns.values()),
+                SQL(", ").join(
+                    value if isinstance(value, SQL) else SQL("%s", value)
+                    for value in columns.values()
+                ),
             ),
             log_exceptions=False,
         )
@@ -555,10 +559,14 @@ class SmsCenterMessage(models.Model):
             if helper
             else "sms_center.ir_cron_sms_center_route_inbound"
         )
-        cron = self.env.ref(xmlid, raise_if_not_found=False)
-        if cron:
+        # Not env.ref(): it would check the cron exists, one more query for
+        # every SMS stored.
+        cron_id = self.env["ir.model.data"]._xmlid_to_res_id(
+            xmlid, raise_if_not_found=False
+        )
+        if cron_id:
             # sudo: whoever stores an SMS may wake the router.
-            cron.sudo()._trigger(at=at)
+            self.env["ir.cron"].sudo().browse(cron_id)._trigger(at=at)
 
     @api.model
     def _coerce_gateway(self, gateway):

@@ -245,9 +245,9 @@ class KannelProcess:
     Without ``inbound_url``, :meth:`start` starts a :class:`CaptureServer`
     (``self.capture``, answering ``inbound_status``) and Kannel calls it.
     ``post`` uses the ``post-url`` variant of the sms-service; ``mo_recode``
-    is Kannel's option of that name. ``workdir`` (kannel.conf, logs, spool)
-    is kept; without it a temporary directory is made and removed by
-    :meth:`stop`.
+    is Kannel's option of that name; ``log_level`` that of its logs (0:
+    debug). ``workdir`` (kannel.conf, logs, spool) is kept; without it a
+    temporary directory is made and removed by :meth:`stop`.
     """
 
     def __init__(
@@ -259,6 +259,7 @@ class KannelProcess:
         mo_recode=True,
         inbound_status=200,
         workdir=None,
+        log_level=0,
     ):
         self.own_dir = workdir is None
         if self.own_dir:
@@ -272,6 +273,9 @@ class KannelProcess:
         self.post = post
         self.http_request_retry = http_request_retry
         self.mo_recode = mo_recode
+        # 0 (debug) shows every PDU; a flood test wants 1 (info): at debug
+        # level smsbox is slowed down by its own log.
+        self.log_level = log_level
         self.admin_port = free_port()
         self.smsbox_port = free_port()
         self.sendsms_port = free_port()
@@ -303,7 +307,7 @@ connect-allow-ip = "127.0.0.1"
             sendsms_port=self.sendsms_port,
             log_dir=str(self.dir),
             spool_dir=str(self.dir),
-            log_level=0,
+            log_level=self.log_level,
             mo_recode=self.mo_recode,
             http_request_retry=self.http_request_retry,
             http_queue_delay=1,
