@@ -442,10 +442,10 @@ class SmsCenterMessage(models.Model):
         would have, deadline counted from ``received_at``; until then the
         secretariat sees it as *To route*.
 
-        Same arguments, validation, access rule, RPC convention (the id) and
-        idempotency as :meth:`receive`: a repeated ``(gateway, gateway_message_id)`` returns
-        the first record, in whatever state it has reached, and stores
-        nothing.
+        Same arguments, validation, access rule, RPC convention (the id)
+        and idempotency as :meth:`receive`: a repeated ``(gateway,
+        gateway_message_id)`` returns the first record, in whatever state it
+        has reached, and stores nothing.
         """
         self._check_inbound_access()
         # sudo: the SMS is stored on the gateway's behalf; access was

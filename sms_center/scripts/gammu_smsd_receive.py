@@ -9,9 +9,12 @@ after storing each received message, with the message in its environment
 ``DECODED_PARTS``, ``DECODED_1_TEXT``... see gammu-smsd-run(7)) and the
 message's own id(s) in its backend as arguments: file names for the files
 backend, row ids for the SQL backends, one per physical part. This program
-calls ``sms_center.message``'s ``receive()`` on the Odoo server with that
+calls ``sms_center.message``'s ``store()`` on the Odoo server with that
 id as ``gateway_message_id``, so that handing the same SMS over twice
-stores it once. Copied to ``/usr/local/bin/``, in ``/etc/gammu-smsdrc``::
+stores it once. ``store()`` answers as soon as the SMS is stored (Odoo's
+inbound router routes it right after), so that gammu-smsd, which waits for
+this program, is not held up by routing when many SMS arrive at once.
+Copied to ``/usr/local/bin/``, in ``/etc/gammu-smsdrc``::
 
     [smsd]
     RunOnReceive = /usr/local/bin/gammu_smsd_receive.py
@@ -218,7 +221,7 @@ def _fault_message(fault):
 
 
 def deliver(config, sms):
-    """One attempt: receive() on the server; returns the message id."""
+    """One attempt: store() on the server; returns the message id."""
     try:
         uid = _proxy(config, "common").authenticate(
             config["database"], config["login"], config["password"], {}
@@ -241,7 +244,7 @@ def deliver(config, sms):
             uid,
             config["password"],
             "sms_center.message",
-            "receive",
+            "store",
             [_xml_safe(sms["sender"]), _xml_safe(sms["text"])],
             options,
         )

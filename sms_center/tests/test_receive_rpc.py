@@ -90,6 +90,12 @@ class RpcCase(SmsCenterCase, HttpCase):
         self.addCleanup(shutil.rmtree, self.tmp, ignore_errors=True)
         self.spool = self.tmp / "spool"
 
+    def route(self):
+        """Run the inbound router, as the scheduler does right after the
+        script's store()."""
+        self.Message._cron_route_inbound()
+        self.env.invalidate_all()
+
     def message_count(self):
         self.env.invalidate_all()
         return self.Message.search_count([])
@@ -181,6 +187,20 @@ class TestReceiveOverRpc(RpcCase):
         self.assertEqual(
             self.env["helpdesk.ticket"].search_count([]), tickets_before + 1
         )
+
+    def test_store_over_xmlrpc_returns_the_id_to_route(self):
+        args = ["081298765432", "TJALAN jembatan retak"]
+        kwargs = {"gateway": "t-smsd", "gateway_message_id": "43"}
+        first = self.execute(SCRIPT_LOGIN, SCRIPT_PASSWORD, "store", args, kwargs)
+        self.assertIsInstance(first, int)
+        message = self.Message.browse(first)
+        self.assertEqual(message.state, "to_route")
+        self.assertEqual(message.text, args[1])
+        again = self.execute(SCRIPT_LOGIN, SCRIPT_PASSWORD, "store", args, kwargs)
+        self.assertEqual(again, first)
+        self.route()
+        self.assertEqual(message.state, "routed")
+        self.assertEqual(message.ticket_id.user_id, self.user_roads)
 
     def test_an_administrator_may_call_it_too(self):
         message_id = self.execute(
@@ -290,6 +310,10 @@ class TestGammuSmsdScript(RpcCase):
         self.assertEqual(
             message.received_at, when.astimezone(pytz.utc).replace(tzinfo=None)
         )
+        # Stored by store(): the inbound router routes it right after.
+        self.assertEqual(message.state, "to_route")
+        self.route()
+        self.assertEqual(message.state, "routed")
         self.assertEqual(message.ticket_id.user_id, self.user_health)
         # What the script hands over is this gateway's health (R14).
         self.assertTrue(self.gateway.last_success_at)
@@ -298,6 +322,7 @@ class TestGammuSmsdScript(RpcCase):
     def test_a_repeated_hand_over_stores_nothing_new(self):
         environment = gammu_environment("081298765432", "TJALAN jembatan putus")
         first = self.stored_id(self.run_script(environment, "1234"))
+        self.route()
         messages = self.message_count()
         tickets = self.env["helpdesk.ticket"].search_count([])
         self.assertEqual(self.stored_id(self.run_script(environment, "1234")), first)
