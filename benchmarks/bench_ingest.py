@@ -1,10 +1,12 @@
 #!/usr/bin/env python3
 """Inbound SMS at gateway speed: acknowledgements, routing, latency (issue 11).
 
-Prints figures, asserts nothing. Works on a scratch copy of a database with
-sms_center and its demo data (``--template``, default ``sms_center``, the
-database ``scripts/dev-server`` creates; nobody may be connected to it while
-it is copied), dropped at the end (``--keep`` keeps it):
+Prints figures, asserts nothing. Works on a scratch database (``--db``)
+with sms_center and its demo data: a copy of ``--template`` (default
+``sms_center``, the database ``scripts/dev-server`` creates; nobody may be
+connected to it while it is copied) updated to this code, or, when that
+database does not exist, a fresh install (a few minutes more). Dropped at
+the end (``--keep`` keeps it):
 
     python3 benchmarks/bench_ingest.py --template sms_center --port 8250
 
@@ -336,17 +338,20 @@ def main():
     parser.add_argument("--sync-count", type=int, default=300)
     parser.add_argument("--rate", type=float, default=20)
     parser.add_argument("--latency-seconds", type=float, default=120)
+    parser.add_argument("--db", default=f"sms_center_bench_ingest_{os.getpid()}")
     parser.add_argument("--keep", action="store_true")
     args = parser.parse_args()
 
-    db = f"sms_center_bench_ingest_{os.getpid()}"
+    db = args.db
     workdir = odoo_server.scratch_dir("sms_center_bench_ingest_")
     api = FakeSmsApi()
     server = odoo_server.OdooServer(db, workdir, args.port, workers=args.workers)
-    print(f"scratch database {db} (copy of {args.template}), logs in {workdir}")
+    template = args.template if odoo_server.database_exists(args.template) else None
+    origin = f"copy of {template}" if template else "fresh, with demo data"
+    print(f"scratch database {db} ({origin}), logs in {workdir}")
     print(f"machine: {os.cpu_count()} CPU, load average {os.getloadavg()}")
     try:
-        odoo_server.create_database(db, workdir, template=args.template)
+        odoo_server.create_database(db, workdir, template=template, demo=True)
         out = odoo_server.odoo_shell(
             db,
             workdir,

@@ -154,6 +154,7 @@ class SmsCenterMessage(models.Model):
     state_reason = fields.Char(string="Routing note", readonly=True)
     # --- the inbound router's bookkeeping (state "to_route") ---
     routing_attempts = fields.Integer(
+        string="Routing attempts",
         readonly=True,
         copy=False,
         help="Times routing this SMS failed. It is retried until it succeeds.",

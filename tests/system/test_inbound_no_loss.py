@@ -2,8 +2,13 @@
 server killed with SIGKILL, a real Kannel retrying.
 
 Both tests run against one scratch database (``sms_center`` installed
-without demo data, dropped at the end) and a prefork Odoo server (2 HTTP
-workers, 1 cron worker) of their own:
+without demo data, dropped at the end) and an Odoo server of their own, in
+one process (threaded: HTTP and cron threads die together with SIGKILL).
+Not prefork: Odoo's prefork master listens with a backlog of 8 connections
+per HTTP worker (hard-coded), and the burst of retries Kannel sends after
+the restart overflows it; the connections caught in it reach a worker
+seconds later, which logs "Request timed out" as an ERROR (nothing is
+lost: Kannel retries them; see ``max-pending-requests`` in the manual).
 
 1. 2,000 SMS through Kannel (bearerbox, smsbox, fakesmsc; ``http-request-
    retry = 100`` as the manual says, ``http-queue-delay = 1`` instead of 30
@@ -96,11 +101,7 @@ class System:
         self.workdir = odoo_server.scratch_dir("sms_center_noloss_")
         self.db = f"sms_center_noloss_{os.getpid()}"
         self.server = odoo_server.OdooServer(
-            self.db,
-            self.workdir,
-            kannel_process.free_port(),
-            workers=2,
-            environ={"ODOO_HTTP_SOCKET_TIMEOUT": "30"},
+            self.db, self.workdir, kannel_process.free_port(), workers=0
         )
         self.kannel = None
 
