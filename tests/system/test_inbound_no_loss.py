@@ -29,6 +29,7 @@ step 6b (about 5 minutes on a 2-core machine); skipped, loudly, where Odoo
 
 import contextlib
 import os
+import shutil
 import time
 import urllib.parse
 
@@ -101,7 +102,15 @@ class System:
         self.workdir = odoo_server.scratch_dir("sms_center_noloss_")
         self.db = f"sms_center_noloss_{os.getpid()}"
         self.server = odoo_server.OdooServer(
-            self.db, self.workdir, kannel_process.free_port(), workers=0
+            self.db,
+            self.workdir,
+            kannel_process.free_port(),
+            workers=0,
+            # A threaded Odoo starts a thread per connection unless told
+            # otherwise; 8 HTTP threads (each may hold 2 cursors) and the
+            # cron threads fit in 24 database connections.
+            extra=["--db_maxconn=24"],
+            environ={"ODOO_MAX_HTTP_THREADS": "8"},
         )
         self.kannel = None
 
@@ -207,13 +216,18 @@ class System:
 
 
 @pytest.fixture(scope="module")
-def system():
+def system(request):
     system = System()
+    failed = request.session.testsfailed
     try:
         system.setup()
         yield system
     finally:
         system.teardown()
+        if request.session.testsfailed == failed:
+            shutil.rmtree(system.workdir, ignore_errors=True)
+        else:
+            print(f"\nlogs of the failed no-loss test kept in {system.workdir}")
 
 
 def test_flood_through_kannel_with_sigkill(system):
