@@ -23,7 +23,7 @@ lost: Kannel retries them; see ``max-pending-requests`` in the manual).
 
 No ERROR or CRITICAL line may appear in the server's logs (the kill leaves
 none: the process gets no chance to write). Run by scripts/run-tests as
-step 6b (about 5 minutes on a 2-core machine); skipped, loudly, where Odoo
+step 9 (about 10 minutes on a 2-core machine); skipped, loudly, where Odoo
 18, PostgreSQL's client programs or Kannel are missing.
 """
 
