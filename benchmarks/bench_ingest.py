@@ -12,10 +12,15 @@ the end (``--keep`` keeps it):
 
 1. **Acknowledgements** through real HTTP: a real Odoo server (prefork,
    ``--workers=2``, no cron worker: routing is measured apart) and
-   ``--clients`` keep-alive clients, each for ``--seconds``, on Odoo's own
-   ``/web/health`` route (the server's ceiling on this machine, measured
-   before and after), the Kannel-style ``GET`` webhook and a generic JSON
-   ``POST`` webhook. Printed: requests/s, ratio to ``/web/health``.
+   ``--clients`` keep-alive clients (``requests`` sessions; Odoo's prefork
+   workers answer in HTTP/1.0 and close each connection, so they reconnect
+   for every request, as Kannel does), in ``--rounds`` interleaved rounds
+   of ``--seconds`` per address: Odoo's own ``/web/health`` route (the
+   server's ceiling on this machine), the Kannel-style ``GET`` webhook and
+   a generic JSON ``POST`` webhook; and, for the cost of routing in the
+   request (what the webhooks did before), ``receive()`` against
+   ``store()`` through XML-RPC. Printed: requests/s per round, the means and
+   the ratio to ``/web/health``.
 2. **Routing**, in-process: the SMS stored by step 1 routed by the inbound
    router (batches, one commit each), against the same kind of SMS through
    ``receive()`` one by one with one commit each (what the webhooks did
@@ -37,6 +42,7 @@ import statistics
 import threading
 import time
 import urllib.parse
+import xmlrpc.client
 from contextlib import closing
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -167,8 +173,9 @@ class FakeSmsApi:
 class Numbers:
     """Distinct senders (no daily limit reached) and gateway ids."""
 
-    def __init__(self, keywords):
+    def __init__(self, keywords, db):
         self.keywords = keywords
+        self.db = db
         self.lock = threading.Lock()
         self.n = 0
 
@@ -208,6 +215,34 @@ def json_request(base, numbers):
     return "POST", f"{base}/sms_center/bench-json/{JSON_TOKEN}/inbound", body, f"j-{n}"
 
 
+def _rpc_request(method, base, numbers):
+    """execute_kw of ``method`` (receive or store) over XML-RPC, as the
+    administrator of the demo data: the same HTTP and RPC overhead for both,
+    so that their ratio is the cost of routing in the request."""
+    n, sender, text = numbers.next()
+    body = xmlrpc.client.dumps(
+        (
+            numbers.db,
+            2,
+            "admin",
+            "sms_center.message",
+            method,
+            [sender, text],
+            {"gateway": "bench-kannel", "gateway_message_id": f"r-{n}"},
+        ),
+        "execute_kw",
+    )
+    return "POST", f"{base}/xmlrpc/2/object", body, f"r-{n}"
+
+
+def rpc_receive_request(base, numbers):
+    return _rpc_request("receive", base, numbers)
+
+
+def rpc_store_request(base, numbers):
+    return _rpc_request("store", base, numbers)
+
+
 def health_request(base, _numbers):
     return "GET", f"{base}/web/health", None, None
 
@@ -221,10 +256,11 @@ def hammer(base, make_request, numbers, clients, seconds):
 
     def client(index):
         session = requests.Session()
-        headers = {"Content-Type": "application/json"}
         barrier.wait()
         while time.monotonic() < stop:
             method, url, body, _ref = make_request(base, numbers)
+            rpc = url.endswith("/xmlrpc/2/object")
+            headers = {"Content-Type": "text/xml" if rpc else "application/json"}
             try:
                 answer = session.request(
                     method, url, data=body, headers=headers, timeout=60
@@ -232,7 +268,8 @@ def hammer(base, make_request, numbers, clients, seconds):
             except requests.RequestException:
                 errors[index] += 1
                 continue
-            if answer.status_code == 200:
+            # An XML-RPC fault comes with a 200.
+            if answer.status_code == 200 and not (rpc and b"<fault>" in answer.content):
                 counts[index] += 1
             else:
                 errors[index] += 1
@@ -334,7 +371,8 @@ def main():
     parser.add_argument("--port", type=int, default=8250)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--clients", type=int, default=6)
-    parser.add_argument("--seconds", type=float, default=15)
+    parser.add_argument("--seconds", type=float, default=10)
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--sync-count", type=int, default=300)
     parser.add_argument("--rate", type=float, default=20)
     parser.add_argument("--latency-seconds", type=float, default=120)
@@ -369,32 +407,61 @@ def main():
             for line in out.splitlines()
             if line.startswith("KEYWORDS ")
         ).split(",")
-        numbers = Numbers(keywords)
+        numbers = Numbers(keywords, db)
 
         print(
             f"\n1. acknowledgements: {args.workers} HTTP workers, no cron worker, "
-            f"{args.clients} keep-alive clients, {args.seconds:.0f} s each"
+            f"{args.clients} keep-alive clients, {args.rounds} rounds of "
+            f"{args.seconds:.0f} s per address"
         )
         server.start(cron_threads=0)
         for make in (health_request, kannel_request, json_request):  # warm-up
             requests.request(*make(server.url, numbers)[:2], timeout=60)
-        results = {}
-        for name, make in (
+        # Interleaved rounds: the load of a shared machine changes from one
+        # minute to the next, and hits the baseline and ours alike.
+        routes = (
             ("/web/health", health_request),
             ("Kannel GET webhook", kannel_request),
             ("JSON POST webhook", json_request),
-            ("/web/health (again)", health_request),
-        ):
-            rate, errors = hammer(server.url, make, numbers, args.clients, args.seconds)
-            results[name] = rate
-            print(f"   {name:<22} {rate:7.1f} answers/s  ({errors} errors)")
+            ("XML-RPC receive()", rpc_receive_request),
+            ("XML-RPC store()", rpc_store_request),
+        )
+        answers = {name: [] for name, _make in routes}
+        for round_number in range(1, args.rounds + 1):
+            line = []
+            for name, make in routes:
+                rate, errors = hammer(
+                    server.url, make, numbers, args.clients, args.seconds
+                )
+                answers[name].append(rate)
+                line.append(
+                    f"{name} {rate:.1f}/s" + (f" ({errors} errors)" if errors else "")
+                )
+            print(f"   round {round_number}: " + ", ".join(line))
         server.stop()
-        ceiling = (results["/web/health"] + results["/web/health (again)"]) / 2
-        for name in ("Kannel GET webhook", "JSON POST webhook"):
+        ceiling = statistics.mean(answers["/web/health"])
+        print(f"   {'/web/health':<22} {ceiling:7.1f} answers/s (mean of the rounds)")
+        for name, _make in routes[1:]:
+            rate = statistics.mean(answers[name])
+            ratios = [
+                ours / base
+                for ours, base in zip(
+                    answers[name], answers["/web/health"], strict=True
+                )
+            ]
             print(
-                f"   {name:<22} {results[name] / ceiling:7.2f} x /web/health "
-                f"({results[name] / args.workers:.0f} SMS/s per worker)"
+                f"   {name:<22} {rate:7.1f} answers/s = {rate / ceiling:.2f} x "
+                f"/web/health (rounds: {', '.join(f'{r:.2f}' for r in ratios)}; "
+                f"{rate / args.workers:.0f} SMS/s per worker)"
             )
+        store, receive = (
+            statistics.mean(answers["XML-RPC store()"]),
+            statistics.mean(answers["XML-RPC receive()"]),
+        )
+        print(
+            f"   store() / receive() over XML-RPC: {store / receive:.2f} x "
+            "(what routing in the request costs)"
+        )
 
         print("\n2. routing (in-process, one cron-like router) vs receive() one by one")
         out = odoo_server.odoo_shell(
