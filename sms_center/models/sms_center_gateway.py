@@ -379,11 +379,6 @@ class SmsCenterGateway(models.Model):
             _drop_sessions(self.ids)
         return res
 
-    def unlink(self):
-        res = super().unlink()
-        self.env.registry.clear_cache()
-        return res
-
     # ------------------------------------------------------------------
     # Numbers and routing
     # ------------------------------------------------------------------

@@ -462,6 +462,26 @@ class SmsCenterMessage(models.Model):
             Message._trigger_router()
         return message.with_env(self.env)
 
+    def route_stored(self):
+        """Route these SMS stored by :meth:`store` now, as the inbound
+        router would, and return those routed here.
+
+        For callers that show the result at once (the SMS simulator): each
+        SMS is claimed like the router claims it (``FOR UPDATE SKIP
+        LOCKED``; one that another router holds, or routed already, is left
+        alone) and routed in the caller's transaction; a routing failure is
+        kept on the SMS and retried by the router, never raised. Same access
+        rule as :meth:`store`.
+        """
+        self._check_inbound_access()
+        # sudo: as store(); access was checked just above.
+        Message = self.sudo()
+        waiting = self.filtered(lambda m: m.state == "to_route")
+        batch = Message._route_claim(limit=len(waiting) or 1, ids=waiting.ids)
+        if batch:
+            batch._route_batch()
+        return batch.with_env(self.env)
+
     @api.model
     def _check_inbound_access(self):
         if not (
@@ -745,10 +765,11 @@ class SmsCenterMessage(models.Model):
             self.env.cr.commit()  # pylint: disable=invalid-commit
 
     @api.model
-    def _route_claim(self, limit=ROUTE_BATCH_SIZE):
+    def _route_claim(self, limit=ROUTE_BATCH_SIZE, ids=None):
         """Lock and return the next batch of due SMS to route (in arrival
         order), without those of a sender whose earlier due SMS another
-        router holds (it routes them after its own)."""
+        router holds (it routes them after its own); ``ids``: only among
+        these SMS."""
         self.flush_model()
         now = fields.Datetime.now()
         try:
@@ -757,6 +778,7 @@ class SmsCenterMessage(models.Model):
                     """WITH claimed AS (
                            SELECT id, sender_e164 FROM sms_center_message
                             WHERE state = 'to_route'
+                              AND (%(ids)s::int[] IS NULL OR id = ANY(%(ids)s))
                               AND (routing_retry_at IS NULL
                                    OR routing_retry_at <= %(now)s)
                             ORDER BY id
@@ -773,7 +795,7 @@ class SmsCenterMessage(models.Model):
                                       OR o.routing_retry_at <= %(now)s)
                                  AND o.id NOT IN (SELECT id FROM claimed))
                         ORDER BY c.id""",
-                    {"now": now, "limit": limit},
+                    {"now": now, "limit": limit, "ids": ids},
                     # Under REPEATABLE READ, a row another router changed
                     # since this snapshot fails the lock even with SKIP
                     # LOCKED: a normal race, handled below, not an error.

@@ -260,12 +260,14 @@ class SmsCenterSimulatorMessage(models.Model):
                 "body": text,
             }
         )
-        # sudo: receive() is the gateways' entry point; the secretariat
-        # injects an SMS as the simulator gateway would.
+        # sudo: store() is the gateways' entry point; the secretariat
+        # injects an SMS as the simulator gateway would: stored, then routed
+        # by the inbound router's code, here at once so that the screen
+        # shows the result (a routing failure stays on the SMS, retried).
         message = (
             self.env["sms_center.message"]
             .sudo()
-            .receive(
+            .store(
                 e164,
                 text,
                 recipient=gateway.receiving_numbers,
@@ -273,6 +275,7 @@ class SmsCenterSimulatorMessage(models.Model):
                 gateway_message_id=f"sim-{log.id}",
             )
         )
+        message.route_stored()
         log.sudo().message_id = message
         return self.simulator_load(gateway.id, e164)
 

@@ -243,10 +243,7 @@ class SmsSms(models.Model):
             return []
         records = items[0][0].browse([item[0].id for item in items])
         author = self.env.user.partner_id
-        # Officers often have no e-mail address; the post is an SMS, never a mail.
-        email_from = author.email_formatted or formataddr(
-            (author.name, self.env.company.email or "noreply@sms-center.invalid")
-        )
+        email_from = author_email_from(self.env)
         # sudo: as message_post, whoever triggers the automatic reply.
         alias_domains = records.sudo()._mail_get_alias_domains(
             default_company=self.env.company
@@ -283,6 +280,8 @@ class SmsSms(models.Model):
                     "partner_id": False,
                     "state": "outgoing",
                     "sms_center_sender_id": sender or False,
+                    # As _sms_center_post: only the center's gateways send it.
+                    "sms_center_managed": True,
                 }
                 for (record, body, number, sender), message in zip(
                     items, messages, strict=True

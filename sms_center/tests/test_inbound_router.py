@@ -441,6 +441,24 @@ class TestRoutingFailure(SmsCenterCase):
         self.assertFalse(bad.routing_retry_at)
         self.assertEqual(bad.auto_reply_kind, "receipt")
 
+    def test_route_stored_routes_at_once_and_keeps_a_failure(self):
+        """route_stored() (the simulator's path): the router's code, now; a
+        failure stays on the SMS instead of reaching the caller."""
+        good = self.Message.store("081311110011", "TDINKES antre lama")
+        bad = self.Message.store("081311110012", "TDINKES trafo meledak")
+        with mute_logger("odoo.sql_db", ROUTER_LOGGER):
+            routed = (good | bad).with_user(self.user_admin).route_stored()
+        self.assertEqual(routed, good | bad, "both claimed")
+        self.assertEqual(good.state, "routed")
+        self.assertTrue(good.ticket_id)
+        self.assertEqual(bad.state, "to_route")
+        self.assertEqual(bad.routing_attempts, 1)
+        self.assertIn("t_sms_center_no_meledak", bad.routing_error)
+        # Routed already, or not due yet: nothing to do.
+        self.assertFalse((good | bad).route_stored())
+        with self.assertRaises(AccessError):
+            good.with_user(self.user_health).route_stored()
+
     def test_receive_raises_instead(self):
         """receive() routes in the caller's transaction: a failure is the
         caller's, nothing is stored."""
