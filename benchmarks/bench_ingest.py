@@ -27,8 +27,9 @@ the end (``--keep`` keeps it):
    before: store and route in the request). Printed: SMS/s, ratio.
 3. **Latency** from the gateway's acknowledgement to the ticket (visible in
    the officer's inbox, polled every 0.1 s) at ``--rate`` SMS/s for
-   ``--latency-seconds``, with 2 HTTP workers and 1 cron worker (which also
-   sends the receipts, to a local fake SMS API). Printed: p50, p95, max.
+   ``--latency-seconds``, with 2 HTTP workers and ``--cron-threads`` cron
+   workers (default 1, which also sends the receipts, to a local fake SMS
+   API; ``1,2`` measures with one, then two). Printed: p50, p95, max.
 
 The machine's load is printed too: the figures of a shared machine are
 noisy, the ratios less so.
@@ -377,6 +378,15 @@ def main():
     parser.add_argument("--rate", type=float, default=20)
     parser.add_argument("--latency-seconds", type=float, default=120)
     parser.add_argument("--db", default=f"sms_center_bench_ingest_{os.getpid()}")
+    parser.add_argument(
+        "--phases", default="123", help="which of the 3 measures to run, e.g. 3"
+    )
+    parser.add_argument(
+        "--cron-threads",
+        default="1",
+        help="cron workers for the latency measure; several values (1,2) run "
+        "it once with each",
+    )
     parser.add_argument("--keep", action="store_true")
     args = parser.parse_args()
 
@@ -409,103 +419,115 @@ def main():
         ).split(",")
         numbers = Numbers(keywords, db)
 
-        print(
-            f"\n1. acknowledgements: {args.workers} HTTP workers, no cron worker, "
-            f"{args.clients} keep-alive clients, {args.rounds} rounds of "
-            f"{args.seconds:.0f} s per address"
-        )
-        server.start(cron_threads=0)
-        for make in (health_request, kannel_request, json_request):  # warm-up
-            requests.request(*make(server.url, numbers)[:2], timeout=60)
-        # Interleaved rounds: the load of a shared machine changes from one
-        # minute to the next, and hits the baseline and ours alike.
-        routes = (
-            ("/web/health", health_request),
-            ("Kannel GET webhook", kannel_request),
-            ("JSON POST webhook", json_request),
-            ("XML-RPC receive()", rpc_receive_request),
-            ("XML-RPC store()", rpc_store_request),
-        )
-        answers = {name: [] for name, _make in routes}
-        for round_number in range(1, args.rounds + 1):
-            line = []
-            for name, make in routes:
-                rate, errors = hammer(
-                    server.url, make, numbers, args.clients, args.seconds
-                )
-                answers[name].append(rate)
-                line.append(
-                    f"{name} {rate:.1f}/s" + (f" ({errors} errors)" if errors else "")
-                )
-            print(f"   round {round_number}: " + ", ".join(line))
-        server.stop()
-        ceiling = statistics.mean(answers["/web/health"])
-        print(f"   {'/web/health':<22} {ceiling:7.1f} answers/s (mean of the rounds)")
-        for name, _make in routes[1:]:
-            rate = statistics.mean(answers[name])
-            ratios = [
-                ours / base
-                for ours, base in zip(
-                    answers[name], answers["/web/health"], strict=True
-                )
-            ]
+        if "1" in args.phases:
             print(
-                f"   {name:<22} {rate:7.1f} answers/s = {rate / ceiling:.2f} x "
-                f"/web/health (rounds: {', '.join(f'{r:.2f}' for r in ratios)}; "
-                f"{rate / args.workers:.0f} SMS/s per worker)"
+                f"\n1. acknowledgements: {args.workers} HTTP workers, no cron worker, "
+                f"{args.clients} keep-alive clients, {args.rounds} rounds of "
+                f"{args.seconds:.0f} s per address"
             )
-        store, receive = (
-            statistics.mean(answers["XML-RPC store()"]),
-            statistics.mean(answers["XML-RPC receive()"]),
-        )
-        print(
-            f"   store() / receive() over XML-RPC: {store / receive:.2f} x "
-            "(what routing in the request costs)"
-        )
+            server.start(cron_threads=0)
+            for make in (health_request, kannel_request, json_request):  # warm-up
+                requests.request(*make(server.url, numbers)[:2], timeout=60)
+            # Interleaved rounds: the load of a shared machine changes from one
+            # minute to the next, and hits the baseline and ours alike.
+            routes = (
+                ("/web/health", health_request),
+                ("Kannel GET webhook", kannel_request),
+                ("JSON POST webhook", json_request),
+                ("XML-RPC receive()", rpc_receive_request),
+                ("XML-RPC store()", rpc_store_request),
+            )
+            answers = {name: [] for name, _make in routes}
+            for round_number in range(1, args.rounds + 1):
+                line = []
+                for name, make in routes:
+                    rate, errors = hammer(
+                        server.url, make, numbers, args.clients, args.seconds
+                    )
+                    answers[name].append(rate)
+                    line.append(
+                        f"{name} {rate:.1f}/s"
+                        + (f" ({errors} errors)" if errors else "")
+                    )
+                print(f"   round {round_number}: " + ", ".join(line))
+            server.stop()
+            ceiling = statistics.mean(answers["/web/health"])
+            print(
+                f"   {'/web/health':<22} {ceiling:7.1f} answers/s (mean of the rounds)"
+            )
+            for name, _make in routes[1:]:
+                rate = statistics.mean(answers[name])
+                ratios = [
+                    ours / base
+                    for ours, base in zip(
+                        answers[name], answers["/web/health"], strict=True
+                    )
+                ]
+                print(
+                    f"   {name:<22} {rate:7.1f} answers/s = {rate / ceiling:.2f} x "
+                    f"/web/health (rounds: {', '.join(f'{r:.2f}' for r in ratios)}; "
+                    f"{rate / args.workers:.0f} SMS/s per worker)"
+                )
+            store, receive = (
+                statistics.mean(answers["XML-RPC store()"]),
+                statistics.mean(answers["XML-RPC receive()"]),
+            )
+            print(
+                f"   store() / receive() over XML-RPC: {store / receive:.2f} x "
+                "(what routing in the request costs)"
+            )
 
-        print("\n2. routing (in-process, one cron-like router) vs receive() one by one")
-        out = odoo_server.odoo_shell(
-            db,
-            workdir,
-            ROUTE % {"texts": TEXTS, "sync_count": args.sync_count},
-            timeout=3600,
-        )
-        _tag, count, batch_s, sync_n, sync_s = next(
-            line for line in out.splitlines() if line.startswith("ROUTED ")
-        ).split()
-        batch_rate = int(count) / float(batch_s)
-        sync_rate = int(sync_n) / float(sync_s)
-        for name, done, seconds, rate in (
-            ("batch router", count, batch_s, batch_rate),
-            ("receive()", sync_n, sync_s, sync_rate),
+        if "2" in args.phases:
+            print("\n2. routing (in-process, one router) vs receive() one by one")
+            out = odoo_server.odoo_shell(
+                db,
+                workdir,
+                ROUTE % {"texts": TEXTS, "sync_count": args.sync_count},
+                timeout=3600,
+            )
+            _tag, count, batch_s, sync_n, sync_s = next(
+                line for line in out.splitlines() if line.startswith("ROUTED ")
+            ).split()
+            batch_rate = int(count) / float(batch_s)
+            sync_rate = int(sync_n) / float(sync_s)
+            for name, done, seconds, rate in (
+                ("batch router", count, batch_s, batch_rate),
+                ("receive()", sync_n, sync_s, sync_rate),
+            ):
+                print(
+                    f"   {name:<14} {done:>6} SMS in {float(seconds):6.1f} s "
+                    f"= {rate:6.1f} SMS/s"
+                )
+            print(f"   ratio          {batch_rate / sync_rate:6.2f} x")
+
+        for cron_threads in (
+            [int(n) for n in args.cron_threads.split(",")] if "3" in args.phases else []
         ):
             print(
-                f"   {name:<14} {done:>6} SMS in {float(seconds):6.1f} s "
-                f"= {rate:6.1f} SMS/s"
+                f"\n3. acknowledgement -> ticket latency at {args.rate:.0f} SMS/s for "
+                f"{args.latency_seconds:.0f} s ({args.workers} HTTP workers, "
+                f"{cron_threads} cron worker(s))"
             )
-        print(f"   ratio          {batch_rate / sync_rate:6.2f} x")
-
-        print(
-            f"\n3. acknowledgement -> ticket latency at {args.rate:.0f} SMS/s for "
-            f"{args.latency_seconds:.0f} s ({args.workers} HTTP workers, 1 cron worker)"
-        )
-        server.start(cron_threads=1)
-        total, acked, sent_in, delays = latency(
-            server.url, db, numbers, args.rate, args.latency_seconds
-        )
-        server.stop()
-        print(
-            f"   sent {total} in {sent_in:.0f} s, acknowledged {acked}, "
-            f"routed {len(delays)}"
-        )
-        nan = float("nan")
-        print(
-            f"   p50 {percentile(delays, 0.5):.2f} s"
-            f"   p95 {percentile(delays, 0.95):.2f} s"
-            f"   max {max(delays) if delays else nan:.2f} s"
-            f"   mean {statistics.mean(delays) if delays else nan:.2f} s"
-        )
-        print(f"   receipts sent to the fake SMS API: {api.count}")
+            server.start(cron_threads=cron_threads)
+            receipts_before = api.count
+            total, acked, sent_in, delays = latency(
+                server.url, db, numbers, args.rate, args.latency_seconds
+            )
+            server.stop()
+            print(
+                f"   sent {total} in {sent_in:.0f} s, acknowledged {acked}, "
+                f"routed {len(delays)}"
+            )
+            nan = float("nan")
+            print(
+                f"   p50 {percentile(delays, 0.5):.2f} s"
+                f"   p95 {percentile(delays, 0.95):.2f} s"
+                f"   max {max(delays) if delays else nan:.2f} s"
+                f"   mean {statistics.mean(delays) if delays else nan:.2f} s"
+            )
+            print(
+                f"   receipts sent to the fake SMS API: {api.count - receipts_before}"
+            )
         errors = server.errors()
         print(f"\nERROR/CRITICAL lines in the server log: {len(errors)}")
         for line in errors[:10]:
