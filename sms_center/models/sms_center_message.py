@@ -1236,6 +1236,12 @@ class SmsCenterMessage(models.Model):
         }
 
     @api.model
+    def _lock_number(self, number):
+        """Serialize work per sender number with the router (see
+        :meth:`_lock_numbers`; the retention and requests use it)."""
+        self._lock_numbers([number])
+
+    @api.model
     def _lock_numbers(self, numbers):
         """Serialize work per sender number (contact creation, daily limits)
         with other transactions; locks taken in one order, no deadlock."""
