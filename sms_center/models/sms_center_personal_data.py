@@ -477,20 +477,30 @@ class SmsCenterPersonalData(models.AbstractModel):
                     excluded,
                 )
             )
-            for row_id, value in cr.fetchall():
-                masked = self._mask_value(value, numbers)
-                if masked != value:
-                    self._execute(
-                        SQL(
-                            "UPDATE %s SET %s = %s WHERE id = %s",
-                            SQL.identifier(table),
-                            SQL.identifier(column),
-                            masked,
-                            row_id,
-                        )
-                    )
-                    changed += 1
+            changed += self._write_masked(table, column, cr.fetchall(), numbers)
         return changed
+
+    def _write_masked(self, table, column, rows, numbers=None):
+        """Mask the ``(id, value)`` ``rows`` of ``column`` in ``table`` (see
+        ``_mask_value``) in one UPDATE; returns the values changed."""
+        changes = [
+            (row_id, masked)
+            for row_id, value in rows
+            if (masked := self._mask_value(value, numbers)) != value
+        ]
+        if changes:
+            self._execute(
+                SQL(
+                    """UPDATE %s SET %s = changed.value
+                         FROM (VALUES %s) AS changed(id, value)
+                        WHERE %s.id = changed.id""",
+                    SQL.identifier(table),
+                    SQL.identifier(column),
+                    SQL(", ").join(SQL("(%s, %s)", *change) for change in changes),
+                    SQL.identifier(table),
+                )
+            )
+        return len(changes)
 
     @api.model
     def _mask_value(self, value, numbers=None):
@@ -819,21 +829,7 @@ class SmsCenterPersonalData(models.AbstractModel):
                 limit=LOG_SWEEP_BATCH,
             )
         )
-        changed = 0
-        for row_id, value in cr.fetchall():
-            masked = self._mask_value(value)
-            if masked != value:
-                self._execute(
-                    SQL(
-                        "UPDATE %s SET %s = %s WHERE id = %s",
-                        SQL.identifier(table),
-                        SQL.identifier(column),
-                        masked,
-                        row_id,
-                    )
-                )
-                changed += 1
-        return changed
+        return self._write_masked(table, column, cr.fetchall())
 
     # ------------------------------------------------------------------
     # One number, at a citizen's request
