@@ -30,6 +30,7 @@ icons), both updated from here; ``sms.sms`` rows can be cleaned up.
 
 import logging
 import threading
+import time
 from datetime import timedelta
 
 from odoo import Command, api, fields, models
@@ -44,6 +45,14 @@ from ..tools.mail import author_email_from
 _logger = logging.getLogger(__name__)
 
 STALE_PROCESS_MINUTES = 15
+# A scheduled run of the worker hands over SMS for this many seconds, then
+# wakes itself again and gives the cron thread back: the other ready jobs,
+# the inbound router first (priority 1), run in between, so that a flood of
+# receipts never holds the routing of new SMS back. Its first round claims
+# SEND_FIRST_ROUND SMS at most; later rounds are sized on the time the
+# previous one took, up to the gateway's batch size.
+SEND_TIME_BUDGET = 2
+SEND_FIRST_ROUND = 20
 # Pending SMS without a final delivery report are cleaned up after this.
 PENDING_RETENTION_DAYS = 7
 # SMS center status -> sms.sms state.
@@ -356,24 +365,45 @@ class SmsSms(models.Model):
     # ------------------------------------------------------------------
 
     @api.model
-    def _sms_center_process_queue(self, max_rounds=50):
+    def _sms_center_process_queue(self, max_rounds=50, time_budget=None):
         """Send queued SMS through the HTTP gateways (cron entry point).
 
         Modem gateways are served by the modem worker, which claims the SMS
         routed to it the same way.
+
+        ``time_budget``: seconds after which no new round starts; by
+        default ``SEND_TIME_BUDGET`` in a scheduled run (Odoo's scheduler),
+        none otherwise. A run that stops before the queue is empty wakes
+        the worker again, after the other ready jobs.
         """
         Gateway = self.env["sms_center.gateway"]
         gateways = Gateway._outbound_gateways()
         self._sms_center_fail_stale()
         http_gateways = gateways.filtered(lambda g: g.gateway_type != "gammu")
+        if time_budget is None and self.env.context.get("cron_id"):
+            time_budget = SEND_TIME_BUDGET
+        deadline = None if time_budget is None else time.monotonic() + time_budget
+        limit = SEND_FIRST_ROUND if deadline is not None else None
+        emptied = False
         for _round in range(max_rounds):
             self._sms_center_route_new(gateways)
-            batch = self._sms_center_claim(http_gateways)
+            started = time.monotonic()
+            batch = self._sms_center_claim(http_gateways, limit=limit)
             if not batch:
+                emptied = True
                 break
             for gateway, sms_batch in batch.grouped("sms_center_gateway_id").items():
                 sms_batch._sms_center_hand_over(gateway)
                 self._sms_center_commit()
+            if deadline is not None:
+                now = time.monotonic()
+                if now >= deadline:
+                    break
+                seconds_per_sms = (now - started) / len(batch)
+                limit = max(1, int((deadline - now) / max(seconds_per_sms, 1e-3)))
+        if deadline is not None and not emptied:
+            _logger.info("SMS queue: time budget used, continuing after other jobs")
+            self._sms_center_trigger_queue()
         self._sms_center_schedule_retry()
         return True
 
@@ -598,7 +628,8 @@ class SmsSms(models.Model):
         """Lock, mark ``process`` and commit a batch of due SMS of ``gateways``."""
         if not gateways:
             return self.browse()
-        limit = limit or max(gateways.mapped("batch_size") or [200])
+        batch_size = max(gateways.mapped("batch_size") or [0]) or 200
+        limit = min(limit, batch_size) if limit else batch_size
         rows = self._sms_center_lock_rows(
             """SELECT id FROM sms_sms
                 WHERE state = 'outgoing' AND NOT COALESCE(to_delete, FALSE)

@@ -29,3 +29,4 @@ from . import test_demo
 from . import test_personal_data
 from . import test_data_request
 from . import test_inbound_router
+from . import test_cron_wakeup

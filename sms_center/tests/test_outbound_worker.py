@@ -24,6 +24,7 @@ from odoo.tests.common import _super_send
 from odoo.addons.sms.tools.sms_api import SmsApi
 
 from ..lib.dlr import DlrEvent
+from ..models import sms_sms as sms_module
 from ..models.sms_center_gateway import _drop_sessions
 from .common import SmsCenterCase
 
@@ -172,6 +173,58 @@ class WorkerCase(SmsCenterCase):
 
 @tagged("post_install", "-at_install")
 class TestOutboundWorker(WorkerCase):
+    def outbound_triggers(self):
+        return self.env["ir.cron.trigger"].search([("cron_id", "=", self.cron.id)])
+
+    def test_scheduled_run_stops_after_its_time_budget(self):
+        """A scheduled run gives the cron thread back (to the inbound
+        router) after its time budget and wakes itself to go on."""
+        answers = [self.answer(f"Jawaban nomor {i}") for i in range(5)]
+        self.server.delay = 0.2
+        before = self.outbound_triggers()
+        with (
+            patch.object(sms_module, "SEND_TIME_BUDGET", 0.1),
+            patch.object(sms_module, "SEND_FIRST_ROUND", 2),
+        ):
+            self.env["sms.sms"].with_context(
+                cron_id=self.cron.id
+            )._sms_center_process_queue()
+        self.env.invalidate_all()
+        self.assertEqual(len(self.server.requests), 2, "one round of 2")
+        states = [sms.state for _reply, sms in answers]
+        self.assertEqual(states, ["pending"] * 2 + ["outgoing"] * 3)
+        new = self.outbound_triggers() - before
+        self.assertTrue(new, "woken again")
+        self.assertLessEqual(max(new.mapped("call_at")), fields.Datetime.now())
+        # Outside the scheduler (and on the next run): no budget, all sent.
+        self.server.delay = 0.0
+        self.run_worker()
+        self.assertEqual(len(self.server.requests), 5)
+        self.assertEqual({sms.state for _reply, sms in answers}, {"pending"})
+
+    def test_rounds_fit_the_time_left(self):
+        """After its first round the worker claims as many SMS as the time
+        left allows at the pace of the previous round."""
+        [self.answer(f"Jawaban nomor {i}") for i in range(12)]
+        self.server.delay = 0.05
+        claims = []
+        claim = type(self.env["sms.sms"])._sms_center_claim
+
+        def counting_claim(records, gateways, limit=None):
+            claims.append(limit)
+            return claim(records, gateways, limit=limit)
+
+        with (
+            patch.object(sms_module, "SEND_FIRST_ROUND", 2),
+            patch.object(
+                type(self.env["sms.sms"]), "_sms_center_claim", counting_claim
+            ),
+        ):
+            self.env["sms.sms"]._sms_center_process_queue(time_budget=30)
+        self.assertEqual(len(self.server.requests), 12)
+        self.assertEqual(claims[0], 2)
+        self.assertGreater(claims[1], 2, "the next round is sized on the pace")
+
     def test_batch_uses_one_keep_alive_connection(self):
         answers = [self.answer(f"Jawaban nomor {i}") for i in range(5)]
         self.run_worker()
