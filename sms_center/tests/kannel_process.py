@@ -117,6 +117,9 @@ class CaptureServer:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # Headers and body leave in two writes: without TCP_NODELAY the
+            # body waits for the client's delayed ACK (40 ms per request).
+            disable_nagle_algorithm = True
 
             def _handle(self):
                 length = int(self.headers.get("Content-Length") or 0)
