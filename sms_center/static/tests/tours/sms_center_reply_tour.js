@@ -38,7 +38,7 @@ registry.category("web_tour.tours").add("sms_center_reply_tour", {
         {
             content: "After logging in, the officer is in the inbox: open the SMS",
             trigger:
-                ".o_kanban_record:contains('TOURKW: lampu jalan'), .o_data_row td[name='name']:contains('TOURKW: lampu jalan')",
+                ".o_kanban_record:contains('TOURKW'):contains('lampu jalan di desa'):not(:contains('TOURKW: lampu')), .o_data_row td[name='name']:contains('TOURKW: lampu jalan')",
             run: "click",
         },
         {
