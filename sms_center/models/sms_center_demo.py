@@ -241,8 +241,7 @@ DEMO_SMS = [
         "text": "BUPATI menangkan hadiah 100 juta klik link bit.ly/xxxx",
         "moderation": "spam",
         "reason": "Penipuan berkedok hadiah.",
-        # The secretariat closes it: nobody answers a scam.
-        "close": "helpdesk_mgmt.helpdesk_ticket_stage_rejected",
+        # Moderated as spam: its ticket is closed (nobody answers a scam).
     },
     {
         "hours": 3,
@@ -292,8 +291,6 @@ class SmsCenterMessage(models.Model):
                     }
                 ).action_apply()
             ticket = message.ticket_id
-            if item.get("close"):
-                ticket.with_user(secretariat).stage_id = self.env.ref(item["close"])
             if not ticket or not item.get("answer"):
                 continue
             officer = ticket.user_id

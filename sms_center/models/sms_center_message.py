@@ -1751,6 +1751,36 @@ class SmsCenterMessage(models.Model):
         self._check_secretariat()
         self.write({"moderation_state": "ok", "moderation_reason": False})
 
+    def _close_spam_tickets(self):
+        """Close the open tickets of these SMS whose every SMS is spam
+        (stage Rejected, or the first other closed stage), as the
+        secretariat would by hand."""
+        tickets = self.ticket_id.filtered(lambda t: not t.stage_id.closed)
+        if not tickets:
+            return tickets
+        tickets -= self.search(
+            [("ticket_id", "in", tickets.ids), ("moderation_state", "!=", "spam")]
+        ).ticket_id
+        Stage = self.env["helpdesk.ticket.stage"]
+        stage = self.env.ref(
+            "helpdesk_mgmt.helpdesk_ticket_stage_rejected", raise_if_not_found=False
+        )
+        if not stage or not stage.closed:
+            stage = Stage.search(
+                [
+                    ("closed", "=", True),
+                    (
+                        "id",
+                        "!=",
+                        self.env.ref("sms_center.helpdesk_ticket_stage_answered").id,
+                    ),
+                ],
+                limit=1,
+            )
+        if tickets and stage:
+            tickets.write({"stage_id": stage.id})
+        return tickets
+
     def _check_secretariat(self):
         if not self.env.user.has_group("sms_center.group_secretariat"):
             raise AccessError(

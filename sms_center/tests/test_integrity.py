@@ -81,6 +81,41 @@ class TestIntegrity(SmsCenterCase):
         self.message.with_user(self.user_secretariat).action_restore_moderation()
         self.assertFalse(self.message.ticket_id.sms_publication_excluded)
 
+    def moderate(self, messages, state, **values):
+        self.env["sms_center.message.moderate"].with_user(self.user_secretariat).create(
+            {
+                "message_ids": [(6, 0, messages.ids)],
+                "moderation_state": state,
+                "reason": "Iklan judi",
+                **values,
+            }
+        ).action_apply()
+
+    def test_spam_closes_its_ticket(self):
+        ticket = self.message.ticket_id
+        self.assertFalse(ticket.stage_id.closed)
+        self.moderate(self.message, "spam")
+        rejected = self.env.ref("helpdesk_mgmt.helpdesk_ticket_stage_rejected")
+        self.assertEqual(ticket.stage_id, rejected)
+        self.assertFalse(ticket.sms_needs_action)
+        # Restoring the SMS leaves the ticket as it is (reopened by hand).
+        self.message.with_user(self.user_secretariat).action_restore_moderation()
+        self.assertTrue(ticket.stage_id.closed)
+
+    def test_spam_leaves_open_what_still_needs_an_answer(self):
+        ticket = self.message.ticket_id
+        follow_up = self.Message.receive("081255556666", "TDINKES tolong dibalas")
+        self.assertEqual(follow_up.ticket_id, ticket)
+        # One SMS of the ticket is spam, the other is not.
+        self.moderate(self.message, "spam")
+        self.assertFalse(ticket.stage_id.closed)
+        # Not spam, or not asked to close: left open.
+        self.moderate(follow_up, "not_substantive")
+        self.assertFalse(ticket.stage_id.closed)
+        other = self.Message.receive("081255557777", "TDINKES klik link ini")
+        self.moderate(other, "spam", close_tickets=False)
+        self.assertFalse(other.ticket_id.stage_id.closed)
+
     def test_moderation_needs_a_reason_and_the_secretariat(self):
         with (
             self.assertRaises(psycopg2.Error),

@@ -22,6 +22,14 @@ class SmsCenterMessageModerate(models.TransientModel):
         required=True,
         help="E.g. offensive, SARA, contains personal data, advertisement.",
     )
+    close_tickets = fields.Boolean(
+        string="Close their tickets",
+        default=True,
+        help="Nobody answers spam: the open tickets whose every SMS is spam go "
+        "to the Rejected stage and leave the officers' inboxes and reminders. "
+        "Restoring an SMS does not reopen its ticket; move it to another stage "
+        "to reopen it.",
+    )
 
     def action_apply(self):
         self.ensure_one()
@@ -32,4 +40,6 @@ class SmsCenterMessageModerate(models.TransientModel):
                 "moderation_reason": self.reason,
             }
         )
+        if self.moderation_state == "spam" and self.close_tickets:
+            self.message_ids._close_spam_tickets()
         return {"type": "ir.actions.act_window_close"}
