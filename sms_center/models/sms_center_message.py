@@ -1758,9 +1758,14 @@ class SmsCenterMessage(models.Model):
         tickets = self.ticket_id.filtered(lambda t: not t.stage_id.closed)
         if not tickets:
             return tickets
-        tickets -= self.search(
-            [("ticket_id", "in", tickets.ids), ("moderation_state", "!=", "spam")]
-        ).ticket_id
+        # sudo: every SMS of a ticket counts, whatever the moderator may read.
+        tickets -= (
+            self.sudo()
+            .search(
+                [("ticket_id", "in", tickets.ids), ("moderation_state", "!=", "spam")]
+            )
+            .ticket_id.with_env(self.env)
+        )
         Stage = self.env["helpdesk.ticket.stage"]
         stage = self.env.ref(
             "helpdesk_mgmt.helpdesk_ticket_stage_rejected", raise_if_not_found=False
