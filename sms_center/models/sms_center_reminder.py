@@ -537,8 +537,9 @@ class SmsCenterReminder(models.Model):
         for ticket in tickets:
             officer = officers.get(ticket)
             values = {
+                # As the screens show dates, with the zone (WIB, WITA, WIT).
                 "deadline": to_local(ticket.sms_deadline, tz).strftime(
-                    "%Y-%m-%d %H:%M"
+                    "%d/%m/%Y %H:%M %Z"
                 ),
                 "officer": officer.name if officer else "-",
             }

@@ -230,7 +230,7 @@ class TestDeadline(ReminderCaseMixin, CommittedFixtureMixin, SmsCenterCase):
         self.assertIn("Health Officer", activity.note)
         note = self.escalation_notes(ticket)
         self.assertEqual(len(note), 1)
-        self.assertIn("2026-12-03 13:00", note.body)
+        self.assertIn("03/12/2026 13:00 WIB", note.body)
         self.assertIn(self.user_secretariat.partner_id, note.partner_ids)
         self.assertIn(self.user_admin.partner_id, note.partner_ids)
         self.assertNotIn(self.user_health.partner_id, note.partner_ids)
