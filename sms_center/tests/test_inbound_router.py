@@ -345,22 +345,26 @@ class TestBatchEqualsOneByOne(SmsCenterCase):
         except _Rollback as done:
             return done.args[0]
 
-    def test_same_result_in_one_batch_and_one_by_one(self):
-        def one_by_one(script):
-            return [
-                self.Message.receive(sender, text, received_at=received)
-                for sender, text, received in script
-            ]
+    def one_by_one(self, script):
+        """What the webhooks did before: receive() each SMS."""
+        return [
+            self.Message.receive(sender, text, received_at=received)
+            for sender, text, received in script
+        ]
 
+    def store_all(self, script):
+        return [
+            self.Message.store(sender, text, received_at=received)
+            for sender, text, received in script
+        ]
+
+    def test_same_result_in_one_batch_and_one_by_one(self):
         def stored_then_routed(script):
-            messages = [
-                self.Message.store(sender, text, received_at=received)
-                for sender, text, received in script
-            ]
+            messages = self.store_all(script)
             self.env["sms_center.message"]._cron_route_inbound()
             return messages
 
-        expected = self.outcome(one_by_one)
+        expected = self.outcome(self.one_by_one)
         got = self.outcome(stored_then_routed)
         # The script does reach every path.
         states = [item["state"] for item in expected[:-1]]
@@ -378,23 +382,14 @@ class TestBatchEqualsOneByOne(SmsCenterCase):
     def test_same_result_in_small_batches(self):
         """Batches cut anywhere (here: 4 SMS) change nothing either."""
 
-        def one_by_one(script):
-            return [
-                self.Message.receive(sender, text, received_at=received)
-                for sender, text, received in script
-            ]
-
         def in_small_batches(script):
-            messages = [
-                self.Message.store(sender, text, received_at=received)
-                for sender, text, received in script
-            ]
+            messages = self.store_all(script)
             Message = self.env["sms_center.message"]
             while batch := Message._route_claim(limit=4):
                 batch._route_batch()
             return messages
 
-        self.assertEqual(self.outcome(in_small_batches), self.outcome(one_by_one))
+        self.assertEqual(self.outcome(in_small_batches), self.outcome(self.one_by_one))
 
 
 @tagged("post_install", "-at_install")
